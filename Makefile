@@ -1,0 +1,26 @@
+# Quick start: `make course` opens the student notebooks, `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: course test release lint clean
+
+# Create (or reuse) the virtual environment and install dlkit with the course tooling.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+course: $(STAMP)  ## open the student notebooks in JupyterLab
+	$(BIN)/jupyter lab course/
+
+test: $(STAMP)  ## the whole test suite: library, notebooks, grading pipeline
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check dlkit tests benchmarks
+
+clean:
+	rm -rf $(VENV) grading .pytest_cache

@@ -1,0 +1,20 @@
+"""nbgrader configuration for the course (read by every `nbgrader` command run from this folder)."""
+
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.root = "."
+c.CourseDirectory.course_id = "dlkit-fundamentals"
+# Instructor notebooks with solutions and hidden tests:
+c.CourseDirectory.source_directory = "solutions"
+# Student notebooks generated from them (committed):
+c.CourseDirectory.release_directory = "course"
+# Everything produced while grading lives under the ignored grading/ folder.
+c.CourseDirectory.submitted_directory = "grading/submitted"
+c.CourseDirectory.autograded_directory = "grading/autograded"
+c.CourseDirectory.feedback_directory = "grading/feedback"
+c.CourseDirectory.solution_directory = "grading/solution"
+c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
+
+# Student notebooks start clean: no outputs, and generated cells are read-only where marked.
+c.ClearOutput.enabled = True
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
