@@ -1,0 +1,136 @@
+"""Weight initialisation: normal, uniform ±1/√fan_in, Xavier/Glorot and He.
+
+A weight of a dense layer has shape (fan_in, fan_out): it maps fan_in inputs to
+fan_out outputs. Each scheme picks the spread of the random draws so that the
+variance of the signal (forward) or of the gradient (backward) neither shrinks
+nor grows from layer to layer:
+
+=================  ===========================================  ==================
+scheme             distribution                                 variance
+=================  ===========================================  ==================
+normal             N(0, std²)                                   std²
+uniform_fan_in     U(−1/√fan_in, 1/√fan_in)                     1 / (3 fan_in)
+xavier_normal      N(0, 2 / (fan_in + fan_out))                 2 / (fan_in + fan_out)
+xavier_uniform     U(−a, a), a = √(6 / (fan_in + fan_out))      2 / (fan_in + fan_out)
+he_normal          N(0, 2 / fan_in)                             2 / fan_in
+he_uniform         U(−a, a), a = √(6 / fan_in)                  2 / fan_in
+=================  ===========================================  ==================
+
+Xavier (Glorot & Bengio, 2010) suits tanh and sigmoid; He (He et al., 2015)
+suits ReLU and its relatives, which zero half of their inputs. Every draw comes
+from the `numpy.random.Generator` passed as `rng`, is made on the host once and
+is then moved to the current backend with `dlkit.backend.asarray`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validation import check_option, check_positive
+from .backend import asarray
+
+
+def _check_shape(shape, ndim=None) -> tuple:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    shape = tuple(shape)
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in shape):
+        raise ValueError(f"shape must be a tuple of positive integers, got {shape!r}")
+    if ndim is not None and len(shape) != ndim:
+        raise ValueError(f"shape must be (fan_in, fan_out), got {shape!r}")
+    return shape
+
+
+def _fans(shape) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of shape (fan_in, fan_out)."""
+    fan_in, fan_out = _check_shape(shape, ndim=2)
+    return int(fan_in), int(fan_out)
+
+
+def _rng(rng) -> np.random.Generator:
+    if rng is None:
+        return np.random.default_rng()
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
+    return rng
+
+
+def _to_backend(values: np.ndarray, dtype):
+    dtype = np.dtype(dtype).name
+    check_option(dtype, ("float32", "float64"), "dtype")
+    return asarray(values.astype(dtype), dtype=dtype)
+
+
+def normal(shape, std=0.01, rng=None, dtype="float64"):
+    """Draws from N(0, std²).
+
+    Parameters
+    ----------
+    shape : tuple of int
+    std : float, the standard deviation (> 0)
+    rng : numpy.random.Generator or None (a fresh unseeded one)
+    dtype : "float64" or "float32"
+
+    Returns
+    -------
+    array of `shape` on the current backend
+    """
+    shape = _check_shape(shape)
+    check_positive(std, "std")
+    return _to_backend(std * _rng(rng).standard_normal(shape), dtype)
+
+
+def _uniform(shape, bound, rng, dtype):
+    return _to_backend(_rng(rng).uniform(-bound, bound, size=shape), dtype)
+
+
+def uniform_fan_in(shape, rng=None, dtype="float64"):
+    """Draws from U(−1/√fan_in, 1/√fan_in) for a weight of shape (fan_in, fan_out)."""
+    fan_in, _ = _fans(shape)
+    return _uniform(shape, 1.0 / math.sqrt(fan_in), rng, dtype)
+
+
+def xavier_normal(shape, rng=None, dtype="float64"):
+    """Xavier/Glorot normal: N(0, 2 / (fan_in + fan_out)) for a weight of shape (fan_in, fan_out)."""
+    fan_in, fan_out = _fans(shape)
+    return normal(shape, math.sqrt(2.0 / (fan_in + fan_out)), rng, dtype)
+
+
+def xavier_uniform(shape, rng=None, dtype="float64"):
+    """Xavier/Glorot uniform: U(−a, a), a = √(6 / (fan_in + fan_out)); the variance of xavier_normal."""
+    fan_in, fan_out = _fans(shape)
+    return _uniform(shape, math.sqrt(6.0 / (fan_in + fan_out)), rng, dtype)
+
+
+def he_normal(shape, rng=None, dtype="float64"):
+    """He (Kaiming) normal: N(0, 2 / fan_in) for a weight of shape (fan_in, fan_out)."""
+    fan_in, _ = _fans(shape)
+    return normal(shape, math.sqrt(2.0 / fan_in), rng, dtype)
+
+
+def he_uniform(shape, rng=None, dtype="float64"):
+    """He (Kaiming) uniform: U(−a, a) with a = √(6 / fan_in), the same variance as he_normal."""
+    fan_in, _ = _fans(shape)
+    return _uniform(shape, math.sqrt(6.0 / fan_in), rng, dtype)
+
+
+# The names Dense and MLP accept. Each paper's own choice: Glorot & Bengio proposed
+# the uniform form, He et al. the normal one.
+INITIALIZERS = {
+    "xavier": xavier_uniform,
+    "he": he_normal,
+    "normal": normal,
+    "uniform": uniform_fan_in,
+}
+
+
+def get(name: str):
+    """The initialiser called `name`: a function (shape, rng=None, dtype="float64") -> array.
+
+    Names: "xavier" (xavier_uniform), "he" (he_normal), "normal" (std 0.01) and
+    "uniform" (uniform_fan_in).
+    """
+    check_option(name, tuple(INITIALIZERS), "init")
+    return INITIALIZERS[name]
