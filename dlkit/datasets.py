@@ -1,0 +1,240 @@
+"""Small generated data sets for the course: nothing is downloaded, everything comes from a seed.
+
+Every classification set returns ``X`` of shape (n, d) and dtype float64 and ``y`` of
+shape (n,) and dtype int64; `regression` returns a float64 ``y``. Randomness comes only
+from ``rng``: a ``numpy.random.Generator``, an int seed, or None for fresh entropy
+(``np.random.default_rng(rng)`` accepts all three), so the same seed gives the same data.
+Points are returned in random order, so the first rows are not all of one class.
+
+    >>> X, y = xor(200, noise=0.1, rng=np.random.default_rng(0))
+    >>> X.shape, y.shape
+    ((200, 2), (200,))
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validation import as_float_array, check_finite, check_ndim, check_option, check_positive
+from .backend import to_numpy
+
+# Truth tables for the inputs (0, 0), (0, 1), (1, 0), (1, 1), in that order.
+GATES = {
+    "and": (0, 0, 0, 1),
+    "or": (0, 1, 1, 1),
+    "nand": (1, 1, 1, 0),
+    "nor": (1, 0, 0, 0),
+    "xor": (0, 1, 1, 0),
+}
+
+_CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+
+
+def _check_count(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    check_positive(value, name)
+
+
+def _balanced_labels(n: int, n_classes: int, rng: np.random.Generator) -> np.ndarray:
+    """Labels 0..n_classes-1, as equal in number as n allows, in random order; shape (n,)."""
+    return rng.permutation(np.arange(n, dtype=np.int64) % n_classes)
+
+
+def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The truth table of a two-input logic gate.
+
+    Parameters
+    ----------
+    name : one of "and", "or", "nand", "nor", "xor" (case does not matter).
+
+    Returns
+    -------
+    X : (4, 2) float64, the inputs (0, 0), (0, 1), (1, 0), (1, 1) in that order.
+    y : (4,) int64, the gate's output for each input.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string such as 'and', got {type(name).__name__}")
+    check_option(name.lower(), tuple(GATES), "logic gate")
+    return _CORNERS.copy(), np.array(GATES[name.lower()], dtype=np.int64)
+
+
+def xor(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy copies of the four corners of the unit square, labelled with XOR.
+
+    Each point is a corner (a, b) with a, b in {0, 1} (each corner used n/4 times, up to
+    rounding) plus Gaussian noise of standard deviation `noise` in each coordinate; its
+    label is a XOR b, so (0, 1) and (1, 0) are class 1, (0, 0) and (1, 1) class 0.
+
+    Returns
+    -------
+    X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
+    """
+    _check_count(n, "n")
+    check_positive(noise, "noise", allow_zero=True)
+    rng = np.random.default_rng(rng)
+    corner = _balanced_labels(n, 4, rng)
+    X = _CORNERS[corner] + noise * rng.standard_normal((n, 2))
+    y = np.array(GATES["xor"], dtype=np.int64)[corner]
+    return X, y
+
+
+def blobs(n: int = 200, centers=2, std: float = 1.0, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian clusters, one class per cluster.
+
+    Parameters
+    ----------
+    n : number of points, shared as equally as possible among the clusters.
+    centers : int k (k centres drawn uniformly in the square [-5, 5]², so d = 2) or an
+        array of shape (k, d) of centres.
+    std : standard deviation of every cluster in every coordinate.
+
+    Returns
+    -------
+    X : (n, d) float64.  y : (n,) int64, the index of each point's cluster, in 0..k-1.
+    """
+    _check_count(n, "n")
+    check_positive(std, "std", allow_zero=True)
+    rng = np.random.default_rng(rng)
+    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
+        _check_count(centers, "centers")
+        centers = rng.uniform(-5.0, 5.0, size=(int(centers), 2))
+    else:
+        centers = to_numpy(as_float_array(centers, "centers")).astype(np.float64)
+        check_ndim(centers, 2, "centers")
+        check_finite(centers, "centers")
+        if centers.shape[0] == 0:
+            raise ValueError("centers must hold at least one centre, got shape (0, d)")
+    y = _balanced_labels(n, centers.shape[0], rng)
+    X = centers[y] + std * rng.standard_normal((n, centers.shape[1]))
+    return X, y
+
+
+def moons(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles.
+
+    Class 0 lies on the upper half of the unit circle, (cos t, sin t) with t in [0, π];
+    class 1 on the lower half circle (1 − cos t, 0.5 − sin t), shifted so the two hook into
+    each other. t is uniform; Gaussian noise of standard deviation `noise` is added to
+    each coordinate.
+
+    Returns
+    -------
+    X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
+    """
+    _check_count(n, "n")
+    check_positive(noise, "noise", allow_zero=True)
+    rng = np.random.default_rng(rng)
+    y = _balanced_labels(n, 2, rng)
+    t = rng.uniform(0.0, math.pi, size=n)
+    upper = np.stack([np.cos(t), np.sin(t)], axis=1)
+    lower = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1)
+    X = np.where((y == 0)[:, None], upper, lower) + noise * rng.standard_normal((n, 2))
+    return X, y
+
+
+def circles(
+    n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: class 0 on the unit circle, class 1 on the circle of radius `factor`.
+
+    Angles are uniform; Gaussian noise of standard deviation `noise` is added to each
+    coordinate. No line separates the classes; the squared radius x1² + x2² does.
+
+    Returns
+    -------
+    X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
+    """
+    _check_count(n, "n")
+    check_positive(noise, "noise", allow_zero=True)
+    check_positive(factor, "factor")
+    if factor >= 1:
+        raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor}")
+    rng = np.random.default_rng(rng)
+    y = _balanced_labels(n, 2, rng)
+    angle = rng.uniform(0.0, 2.0 * math.pi, size=n)
+    radius = np.where(y == 0, 1.0, factor)
+    X = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+def spirals(n: int = 300, n_classes: int = 3, noise: float = 0.05, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved spiral arms, one class per arm.
+
+    A point of class k at radius r (uniform in [0, 1]) has angle θ = 2πk / n_classes + 4r,
+    so each arm turns by 4 radians from the centre outwards: X = r (cos θ, sin θ) plus
+    Gaussian noise of standard deviation `noise` in each coordinate.
+
+    Returns
+    -------
+    X : (n, 2) float64.  y : (n,) int64 in 0..n_classes-1.
+    """
+    _check_count(n, "n")
+    _check_count(n_classes, "n_classes")
+    check_positive(noise, "noise", allow_zero=True)
+    rng = np.random.default_rng(rng)
+    y = _balanced_labels(n, n_classes, rng)
+    r = rng.uniform(0.0, 1.0, size=n)
+    theta = 2.0 * math.pi * y / n_classes + 4.0 * r
+    X = r[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+def pass_the_class(n: int = 100, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """Will I pass this class? Lectures attended and hours of study, labelled pass (1) or fail (0).
+
+    The generating rule (a student can check what a model learns against it):
+
+    - x1, lectures attended: an integer drawn uniformly from 0..20 (stored as float);
+    - x2, hours of study: uniform in [0, 15];
+    - pass (y = 1) when x1 + 2·x2 + ε > 25, with ε ~ N(0, 2²) a student's luck on the day.
+
+    Without ε the classes would be split exactly by the line x1 + 2·x2 = 25; with it about
+    5 % of the points land on the "wrong" side, so a perceptron learns the rule mostly but
+    never makes zero mistakes.
+
+    Returns
+    -------
+    X : (n, 2) float64, columns (lectures attended, hours of study).  y : (n,) int64 in {0, 1}.
+    """
+    _check_count(n, "n")
+    rng = np.random.default_rng(rng)
+    lectures = rng.integers(0, 21, size=n).astype(np.float64)
+    hours = rng.uniform(0.0, 15.0, size=n)
+    luck = 2.0 * rng.standard_normal(n)
+    y = (lectures + 2.0 * hours + luck > 25.0).astype(np.int64)
+    return np.stack([lectures, hours], axis=1), y
+
+
+def regression(
+    n: int = 100, noise: float = 0.1, rng=None, n_features: int = 1, coef=None, bias: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy linear regression problem: y = X @ coef + bias + ε.
+
+    Parameters
+    ----------
+    n : number of samples.
+    noise : standard deviation of the Gaussian noise ε added to every target.
+    n_features : d, the number of input features (ignored when `coef` is given).
+    coef : (d,) true weights; drawn from N(0, 1) when None (pass them to know them).
+    bias : the true intercept.
+
+    Returns
+    -------
+    X : (n, d) float64, uniform in [-1, 1].  y : (n,) float64 targets.
+    """
+    _check_count(n, "n")
+    check_positive(noise, "noise", allow_zero=True)
+    rng = np.random.default_rng(rng)
+    if coef is None:
+        _check_count(n_features, "n_features")
+        coef = rng.standard_normal(n_features)
+    else:
+        coef = to_numpy(as_float_array(coef, "coef")).astype(np.float64)
+        check_ndim(coef, 1, "coef")
+        check_finite(coef, "coef")
+    X = rng.uniform(-1.0, 1.0, size=(n, coef.shape[0]))
+    y = X @ coef + float(bias) + noise * rng.standard_normal(n)
+    return X, y
