@@ -1,0 +1,97 @@
+"""Gradient checking: compare a backward pass with centred finite differences.
+
+A correct backward pass agrees with the numerical gradient to a relative error
+of about 1e-8 or smaller in float64; 1e-4 or more means a bug (a missing term, a
+wrong transpose, a factor of N twice). Gradients are only checked in float64:
+with h = 1e-5, float32's rounding error (about 1e-7 · |f| / h) swamps the signal.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ._validation import as_float_array
+from .backend import namespace, to_numpy
+
+
+def numerical_gradient(f, x, h=1e-5):
+    """The gradient of a scalar function at x by centred differences, (f(x + h·e_i) − f(x − h·e_i)) / 2h.
+
+    f: a function of the array x returning a scalar (a number or a 0-d/size-1 array).
+    x: a float64 array of any shape and backend. It is changed in place, one entry at a time,
+       and restored exactly before returning (so f may also read x through a closure, e.g. a
+       layer's weights). Returns an array like x.
+    The error is O(h²) from truncation plus about ε·|f| / h from rounding: h = 1e-5 balances them.
+    """
+    if not (hasattr(x, "dtype") and hasattr(x, "shape")):
+        raise TypeError(f"x must be an array (it is perturbed in place), got {type(x).__name__}")
+    xp = namespace(x)
+    if x.dtype != xp.float64:
+        raise TypeError(f"x must be float64 for a numerical gradient, got dtype {x.dtype}")
+    grad = xp.zeros_like(x)
+    for index in itertools.product(*(range(size) for size in x.shape)):
+        original = float(x[index])
+        try:
+            x[index] = original + h
+            f_plus = _scalar(f(x))
+            x[index] = original - h
+            f_minus = _scalar(f(x))
+        finally:
+            x[index] = original
+        grad[index] = (f_plus - f_minus) / (2.0 * h)
+    return grad
+
+
+def relative_error(a, b):
+    """max |a − b| / max(|a| + |b|), a float; a and b are arrays of the same shape (any backend).
+
+    The maxima run over all entries, so an entry that is nearly zero in both arrays does not
+    blow up the error (CS231n's rel_error divides entry by entry). Shapes must match exactly:
+    a gradient of shape (1, M) where (M,) was due is a bug, not something to broadcast away.
+    Two all-zero arrays have error 0.
+    """
+    a = np.asarray(to_numpy(as_float_array(a, "a")), dtype=np.float64)
+    b = np.asarray(to_numpy(as_float_array(b, "b")), dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        return 0.0
+    scale = max(float(np.max(np.abs(a) + np.abs(b))), np.finfo(np.float64).tiny)
+    return float(np.max(np.abs(a - b))) / scale
+
+
+def check_gradients(module, X, loss, y, h=1e-5):
+    """Relative errors between a module's backward pass and numerical gradients of loss(y, module(X)).
+
+    module: has forward(X), backward(dout) -> dX, parameters() (objects with .value and .grad)
+            and zero_grad(); it must be deterministic (put Dropout in eval mode).
+    X: input of shape (n, d), float64.  loss: has forward(y_true, y_pred) -> float and backward().
+    y: the targets loss expects.
+    Returns {"input": error of dL/dX, "parameters[0]": error of the first parameter's grad, ...}.
+    The parameters' .grad are left holding the analytic gradients of this one backward pass.
+    """
+    for i, parameter in enumerate(module.parameters()):
+        if parameter.value.dtype != namespace(parameter.value).float64:
+            raise TypeError(f"parameters[{i}] must be float64 for a gradient check, got {parameter.value.dtype}")
+    X = as_float_array(X, "X")
+    X = namespace(X).asarray(X, copy=True)  # perturbed in place below; the caller's array stays untouched
+
+    def loss_at(inputs):
+        return loss.forward(y, module.forward(inputs))
+
+    module.zero_grad()
+    loss_at(X)
+    dX = module.backward(loss.backward())
+    errors = {"input": relative_error(dX, numerical_gradient(loss_at, X, h))}
+    for i, parameter in enumerate(module.parameters()):
+        numerical = numerical_gradient(lambda _value: loss_at(X), parameter.value, h)
+        errors[f"parameters[{i}]"] = relative_error(parameter.grad, numerical)
+    return errors
+
+
+def _scalar(value):
+    if hasattr(value, "shape") and tuple(value.shape) not in ((), (1,)):
+        raise ValueError(f"f must return a scalar, got an array of shape {tuple(value.shape)}")
+    return float(value)

@@ -1,0 +1,239 @@
+"""Loss functions L(y, ŷ) and their gradients with respect to the prediction ŷ.
+
+Conventions shared by every loss here:
+
+- arguments come as ``(y_true, y_pred)``, as in scikit-learn and Keras;
+- the loss is the mean over the batch, and each ``*_grad`` twin is the gradient
+  of that mean, with the shape of y_pred (so it can go straight into a network's
+  backward pass);
+- shapes must match exactly; the one convenience is y_true of shape (n,) with
+  y_pred of shape (n, 1), read as a column;
+- the computation runs in y_pred's floating dtype (float32 stays float32) and
+  the functions return a 0-d array of that dtype; the classes `MSE`,
+  `BinaryCrossEntropy` and `CrossEntropy` return a Python float from forward().
+"""
+
+from __future__ import annotations
+
+import math
+
+from array_api_compat import device
+
+from ._validation import as_float_array, check_finite, check_ndim, check_same_shape
+from .activations import sigmoid, softmax
+from .backend import namespace, to_numpy
+
+# --- mean squared error -------------------------------------------------------------------------
+
+
+def mse(y_true, y_pred):
+    """Mean squared error, mean of (ŷ − y)² over all entries.
+
+    y_true, y_pred: arrays of the same shape, e.g. (n,) or (n, k). Returns a 0-d array.
+    """
+    y, y_hat = _regression_inputs(y_true, y_pred)
+    xp = namespace(y_hat)
+    error = y_hat - y
+    return xp.mean(error * error)
+
+
+def mse_grad(y_true, y_pred):
+    """dMSE/dŷ = 2(ŷ − y) / N, with N the number of entries; shape of y_pred."""
+    y, y_hat = _regression_inputs(y_true, y_pred)
+    return (2.0 / _count(y_hat)) * (y_hat - y)
+
+
+# --- binary cross-entropy -----------------------------------------------------------------------
+
+
+def binary_cross_entropy(y_true, y_pred):
+    """Binary cross-entropy of probabilities: −mean(y log p + (1 − y) log(1 − p)).
+
+    y_true: labels 0 or 1; y_pred: probabilities p in [0, 1], same shape (e.g. (n,) or (n, 1)).
+    p is clipped to [eps, 1 − eps], with eps the machine epsilon of its dtype (2.2e-16 in float64,
+    1.2e-7 in float32): the smallest margin for which 1 − eps is still below 1, so log(0) never
+    happens and each entry's loss is at most −log(eps) (36.0 in float64, 15.9 in float32).
+    For a network's raw scores use `binary_cross_entropy_with_logits`, which needs no clipping.
+    """
+    y, p = _binary_inputs(y_true, y_pred)
+    xp = namespace(p)
+    p = _clip_probabilities(p)
+    return -xp.mean(y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p))
+
+
+def binary_cross_entropy_grad(y_true, y_pred):
+    """d BCE/dp = (p − y) / (p(1 − p)) / N, evaluated at the clipped p; shape of y_pred."""
+    y, p = _binary_inputs(y_true, y_pred)
+    p = _clip_probabilities(p)
+    return (p - y) / (p * (1.0 - p)) / _count(p)
+
+
+def binary_cross_entropy_with_logits(y_true, y_pred):
+    """Binary cross-entropy of σ(z) computed from the logits z = y_pred, without forming σ(z).
+
+    −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|)), which is exact and
+    never overflows (e^(−|z|) ≤ 1). y_true: labels 0 or 1; y_pred: logits, same shape.
+    """
+    y, z = _binary_inputs(y_true, y_pred, probabilities=False)
+    xp = namespace(z)
+    return xp.mean(xp.maximum(z, xp.zeros_like(z)) - z * y + xp.log1p(xp.exp(-xp.abs(z))))
+
+
+def binary_cross_entropy_with_logits_grad(y_true, y_pred):
+    """d BCE/dz = (σ(z) − y) / N; shape of y_pred."""
+    y, z = _binary_inputs(y_true, y_pred, probabilities=False)
+    return (sigmoid(z) - y) / _count(z)
+
+
+# --- cross-entropy over classes -----------------------------------------------------------------
+
+
+def cross_entropy(y_true, y_pred):
+    """Softmax cross-entropy from logits: −mean over samples of Σ_c y_c log softmax(z)_c.
+
+    y_true: integer class labels of shape (n,) with values 0 … C−1, or one-hot rows of shape (n, C)
+    (any rows of non-negative numbers that sum to 1 work, e.g. smoothed labels).
+    y_pred: logits z of shape (n, C), not probabilities. log softmax is computed as
+    z − max(z) − log Σ e^(z − max(z)) (log-sum-exp), so logits of ±1000 are fine.
+    """
+    targets, z = _class_inputs(y_true, y_pred)
+    xp = namespace(z)
+    shifted = z - xp.max(z, axis=1, keepdims=True)
+    log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+    return xp.sum(-targets * log_probs) / z.shape[0]
+
+
+def cross_entropy_grad(y_true, y_pred):
+    """dCE/dz = (softmax(z) − y_onehot) / n, of shape (n, C)."""
+    targets, z = _class_inputs(y_true, y_pred)
+    return (softmax(z, axis=1) - targets) / z.shape[0]
+
+
+# --- the same losses as objects with forward/backward -------------------------------------------
+
+
+class Loss:
+    """A loss as an object: forward(y_true, y_pred) -> float remembers its inputs, backward() -> dL/dy_pred.
+
+    Subclasses name their pair of functions in `_loss` and `_grad`.
+    """
+
+    def __init__(self):
+        self._inputs = None
+
+    def forward(self, y_true, y_pred):
+        """The loss value as a Python float."""
+        self._inputs = (y_true, y_pred)
+        return float(self._loss(y_true, y_pred))
+
+    __call__ = forward
+
+    def backward(self):
+        """dL/dy_pred for the inputs of the last forward(), with the shape of y_pred."""
+        if self._inputs is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
+        return self._grad(*self._inputs)
+
+
+class MSE(Loss):
+    """Mean squared error (see `mse`)."""
+
+    _loss = staticmethod(mse)
+    _grad = staticmethod(mse_grad)
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy of probabilities, or of logits with from_logits=True (see `binary_cross_entropy`)."""
+
+    def __init__(self, from_logits=False):
+        super().__init__()
+        if not isinstance(from_logits, bool):
+            raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
+        self.from_logits = from_logits
+        if from_logits:
+            self._loss, self._grad = binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_grad
+        else:
+            self._loss, self._grad = binary_cross_entropy, binary_cross_entropy_grad
+
+    def __repr__(self):
+        return f"BinaryCrossEntropy(from_logits={self.from_logits})"
+
+
+class CrossEntropy(Loss):
+    """Softmax cross-entropy from logits (see `cross_entropy`)."""
+
+    _loss = staticmethod(cross_entropy)
+    _grad = staticmethod(cross_entropy_grad)
+
+
+# --- input checks -------------------------------------------------------------------------------
+
+
+def _regression_inputs(y_true, y_pred):
+    """(y, ŷ) as float arrays of ŷ's dtype and one shape; y_true of shape (n,) may meet y_pred (n, 1)."""
+    y_pred = as_float_array(y_pred, "y_pred")
+    y_true = as_float_array(y_true, "y_true")
+    check_finite(y_true, "y_true")
+    xp = namespace(y_true, y_pred)
+    if y_true.ndim == 1 and y_pred.ndim == 2 and y_pred.shape == (y_true.shape[0], 1):
+        y_true = xp.reshape(y_true, (-1, 1))
+    check_same_shape(y_true, y_pred)
+    if _count(y_pred) == 0:
+        raise ValueError(f"y_pred is empty (shape {tuple(y_pred.shape)}); a loss needs at least one sample")
+    return xp.astype(y_true, y_pred.dtype), y_pred
+
+
+def _binary_inputs(y_true, y_pred, probabilities=True):
+    y, y_hat = _regression_inputs(y_true, y_pred)
+    xp = namespace(y_hat)
+    is_label = (y == 0.0) | (y == 1.0)
+    if not bool(xp.all(is_label)):
+        others = to_numpy(y)[~to_numpy(is_label)]
+        raise ValueError(f"y_true must hold labels 0 or 1, got other values such as {others[:5].tolist()}")
+    if probabilities and not bool(xp.all((y_hat >= 0.0) & (y_hat <= 1.0))):
+        low, high = float(xp.min(y_hat)), float(xp.max(y_hat))
+        raise ValueError(
+            f"y_pred must be probabilities in [0, 1], got values from {low} to {high}; "
+            "for logits use binary_cross_entropy_with_logits (or BinaryCrossEntropy(from_logits=True))"
+        )
+    return y, y_hat
+
+
+def _clip_probabilities(p):
+    xp = namespace(p)
+    eps = float(xp.finfo(p.dtype).eps)
+    return xp.clip(p, eps, 1.0 - eps)
+
+
+def _class_inputs(y_true, y_pred):
+    """(targets, z): targets of shape (n, C) in z's dtype, each row a probability vector."""
+    z = as_float_array(y_pred, "y_pred")
+    check_ndim(z, 2, "y_pred (logits of shape (n, C))")
+    n, n_classes = z.shape
+    if n == 0 or n_classes == 0:
+        raise ValueError(f"y_pred (logits) must have at least one row and one column, got shape {(n, n_classes)}")
+    y = as_float_array(y_true, "y_true")
+    check_finite(y, "y_true")
+    xp = namespace(y, z)
+    if y.ndim == 1:
+        if y.shape[0] != n:
+            raise ValueError(f"y_true has {y.shape[0]} labels but y_pred has {n} rows")
+        if not bool(xp.all(xp.floor(y) == y)):
+            raise ValueError("y_true of shape (n,) must hold whole-number class labels 0 … C−1")
+        if not bool(xp.all((y >= 0) & (y < n_classes))):
+            raise ValueError(
+                f"class labels must be in 0 … {n_classes - 1} for y_pred with {n_classes} columns, "
+                f"got labels from {float(xp.min(y)):g} to {float(xp.max(y)):g}"
+            )
+        classes = xp.arange(n_classes, dtype=y.dtype, device=device(y))
+        return xp.astype(xp.reshape(y, (-1, 1)) == classes, z.dtype), z
+    check_ndim(y, (1, 2), "y_true (labels (n,) or one-hot (n, C))")
+    check_same_shape(y, z)
+    row_sums = xp.sum(y, axis=1)
+    if not bool(xp.all(y >= 0)) or not bool(xp.all(xp.abs(row_sums - 1.0) <= 1e-6)):
+        raise ValueError("y_true of shape (n, C) must be one-hot: rows of non-negative numbers that sum to 1")
+    return xp.astype(y, z.dtype), z
+
+
+def _count(x):
+    return math.prod(x.shape)
