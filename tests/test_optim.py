@@ -1,0 +1,279 @@
+"""dlkit.optim: closed-form steps, agreement with torch.optim, minimisation, dtypes, bad hyper-parameters."""
+
+import math
+
+import numpy as np
+import pytest
+
+from dlkit import optim
+from dlkit.nn import Parameter
+
+A = np.array([1.0, 25.0])  # f(w) = ½ Σ a_i w_i²: an ill-conditioned quadratic (condition number 25)
+
+
+def quadratic(w):
+    return 0.5 * float(np.sum(A * w * w)), A * w
+
+
+def rosenbrock(w):
+    x, y = w
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2, np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
+def minimise(optimizer_factory, f, w0, steps):
+    p = Parameter(np.array(w0, dtype=np.float64))
+    optimizer = optimizer_factory([p])
+    for _ in range(steps):
+        optimizer.zero_grad()
+        p.grad += f(p.value)[1]
+        optimizer.step()
+    return p.value
+
+
+def one_step(optimizer_factory, w0):
+    """Parameter value after one step on the quadratic from w0, and the gradient at w0."""
+    p = Parameter(np.array(w0, dtype=np.float64))
+    g = A * p.value
+    p.grad += g
+    optimizer_factory([p]).step()
+    return p.value, g
+
+
+W0 = [-2.0, 0.5]
+LR = 0.1
+
+
+# --- one step against closed forms ---------------------------------------------------------------
+
+def test_sgd_one_step_is_gradient_descent():
+    w1, g = one_step(lambda ps: optim.SGD(ps, lr=LR), W0)
+    np.testing.assert_allclose(w1, np.array(W0) - LR * g, rtol=1e-15)
+
+
+def test_sgd_weight_decay_adds_lambda_w():
+    w1, g = one_step(lambda ps: optim.SGD(ps, lr=LR, weight_decay=0.3), W0)
+    np.testing.assert_allclose(w1, np.array(W0) - LR * (g + 0.3 * np.array(W0)), rtol=1e-15)
+
+
+def test_momentum_two_steps_match_course_form():
+    # Course form: v ← ξv + αg; w ← w − v, from v = 0.
+    xi, p = 0.9, Parameter(np.array(W0))
+    optimizer = optim.SGD([p], lr=LR, momentum=xi)
+    w, v = np.array(W0), np.zeros(2)
+    for _ in range(2):
+        g = A * p.value
+        optimizer.zero_grad()
+        p.grad += g
+        optimizer.step()
+        v = xi * v + LR * g
+        w = w - v
+    np.testing.assert_allclose(p.value, w, rtol=1e-14)
+
+
+def test_nesterov_first_step_is_one_plus_mu_times_the_gradient_step():
+    w1, g = one_step(lambda ps: optim.SGD(ps, lr=LR, momentum=0.9, nesterov=True), W0)
+    np.testing.assert_allclose(w1, np.array(W0) - LR * 1.9 * g, rtol=1e-15)
+
+
+def test_adagrad_one_step():
+    w1, g = one_step(lambda ps: optim.AdaGrad(ps, lr=LR, eps=1e-10), W0)
+    np.testing.assert_allclose(w1, np.array(W0) - LR * g / (np.abs(g) + 1e-10), rtol=1e-15)
+
+
+def test_rmsprop_one_step():
+    w1, g = one_step(lambda ps: optim.RMSProp(ps, lr=LR, alpha=0.9, eps=1e-8), W0)
+    expected = np.array(W0) - LR * g / (np.sqrt(0.1 * g * g) + 1e-8)
+    np.testing.assert_allclose(w1, expected, rtol=1e-14)
+
+
+def test_adam_first_step_is_lr_times_sign_thanks_to_bias_correction():
+    w1, g = one_step(lambda ps: optim.Adam(ps, lr=LR, eps=1e-8), W0)
+    np.testing.assert_allclose(w1, np.array(W0) - LR * g / (np.abs(g) + 1e-8), rtol=1e-14)
+
+
+def test_adam_zero_gradient_does_not_divide_by_zero():
+    p = Parameter(np.array([1.0, 2.0]))
+    optim.Adam([p], lr=LR).step()
+    np.testing.assert_array_equal(p.value, [1.0, 2.0])
+
+
+def test_adamw_decays_the_weights_before_the_adam_step():
+    w1, g = one_step(lambda ps: optim.AdamW(ps, lr=LR, weight_decay=0.5, eps=1e-8), W0)
+    expected = np.array(W0) * (1 - LR * 0.5) - LR * g / (np.abs(g) + 1e-8)
+    np.testing.assert_allclose(w1, expected, rtol=1e-14)
+
+
+# --- 20 steps against torch.optim -----------------------------------------------------------------
+
+CASES = [
+    ("SGD", "SGD", dict(lr=0.05)),
+    ("SGD", "SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", "SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("AdaGrad", "Adagrad", dict(lr=0.1, eps=1e-10, weight_decay=0.01)),
+    ("RMSProp", "RMSprop", dict(lr=0.01, alpha=0.9, eps=1e-8, weight_decay=0.01)),
+    ("Adam", "Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-8)),
+    ("Adam", "Adam", dict(lr=0.01, weight_decay=0.1)),
+    ("AdamW", "AdamW", dict(lr=0.01, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.1)),
+]
+
+
+@pytest.mark.parametrize(("ours", "theirs", "hyper"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_twenty_steps_match_torch_optim(ours, theirs, hyper):
+    torch = pytest.importorskip("torch", reason="torch is a benchmark-only dependency; the comparison needs it")
+    rng = np.random.default_rng(0)
+    # Two parameters (a matrix and a vector) so that per-parameter state is exercised;
+    # loss ½‖M W − T‖² + ½‖b − c‖² with its gradient written out.
+    M, T, c = rng.normal(size=(5, 3)), rng.normal(size=(5, 2)), rng.normal(size=2)
+    W0, b0 = rng.normal(size=(3, 2)), rng.normal(size=2)
+
+    def gradients(W, b):
+        return M.T @ (M @ W - T), b - c
+
+    params = [Parameter(W0.copy()), Parameter(b0.copy())]
+    optimizer = getattr(optim, ours)(params, **hyper)
+    tensors = [torch.tensor(W0, requires_grad=True), torch.tensor(b0, requires_grad=True)]
+    reference = getattr(torch.optim, theirs)(tensors, **hyper)
+    for _ in range(20):
+        optimizer.zero_grad()
+        for p, g in zip(params, gradients(params[0].value, params[1].value)):
+            p.grad += g
+        optimizer.step()
+        for t, g in zip(tensors, gradients(tensors[0].detach().numpy(), tensors[1].detach().numpy())):
+            t.grad = torch.tensor(g)
+        reference.step()
+    for p, t in zip(params, tensors):
+        np.testing.assert_allclose(p.value, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- minimisation ---------------------------------------------------------------------------------
+
+OPTIMIZERS = {
+    # name: (factory on the quadratic, steps), (factory on Rosenbrock, steps)
+    "sgd": ((lambda ps: optim.SGD(ps, lr=0.07), 500), (lambda ps: optim.SGD(ps, lr=1.5e-3), 10000)),
+    "momentum": ((lambda ps: optim.SGD(ps, lr=0.03, momentum=0.7), 500),
+                 (lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9), 2000)),
+    "nesterov": ((lambda ps: optim.SGD(ps, lr=0.03, momentum=0.7, nesterov=True), 500),
+                 (lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True), 2000)),
+    "adagrad": ((lambda ps: optim.AdaGrad(ps, lr=1.0), 500), (lambda ps: optim.AdaGrad(ps, lr=1.0), 10000)),
+    "rmsprop": ((lambda ps: optim.RMSProp(ps, lr=1e-3), 5000),
+                (lambda ps: optim.RMSProp(ps, lr=1e-3, alpha=0.9), 8000)),
+    "adam": ((lambda ps: optim.Adam(ps, lr=0.1), 500), (lambda ps: optim.Adam(ps, lr=0.02), 3000)),
+    "adamw": ((lambda ps: optim.AdamW(ps, lr=0.1, weight_decay=1e-3), 500),
+              (lambda ps: optim.AdamW(ps, lr=0.02, weight_decay=1e-3), 3000)),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_minimises_ill_conditioned_quadratic(name):
+    factory, steps = OPTIMIZERS[name][0]
+    w = minimise(factory, quadratic, [-4.0, 1.0], steps)
+    assert np.linalg.norm(w) < 5e-3, f"{name} ended at {w}, the minimum is (0, 0)"
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_minimises_rosenbrock(name):
+    factory, steps = OPTIMIZERS[name][1]
+    w = minimise(factory, rosenbrock, [-1.5, 2.0], steps)
+    assert np.linalg.norm(w - 1.0) < 0.05, f"{name} ended at {w}, the minimum is (1, 1)"
+
+
+# --- dtypes, state, zero_grad ---------------------------------------------------------------------
+
+ALL = [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+    lambda ps: optim.AdaGrad(ps, weight_decay=0.1),
+    lambda ps: optim.RMSProp(ps, weight_decay=0.1),
+    lambda ps: optim.Adam(ps, weight_decay=0.1),
+    lambda ps: optim.AdamW(ps),
+]
+
+
+@pytest.mark.parametrize("factory", ALL, ids=["sgd", "adagrad", "rmsprop", "adam", "adamw"])
+def test_float32_stays_float32_and_updates_in_place(factory):
+    rng = np.random.default_rng(1)
+    p = Parameter(rng.normal(size=(4, 3)).astype(np.float32))
+    value = p.value
+    optimizer = factory([p])
+    for _ in range(3):
+        p.grad += rng.normal(size=(4, 3)).astype(np.float32)
+        optimizer.step()
+        optimizer.zero_grad()
+    assert p.value is value, "the update must be in place"
+    assert p.value.dtype == np.float32 and p.grad.dtype == np.float32
+    assert not np.any(p.grad)
+
+
+def test_zero_grad_zeroes_in_place():
+    p = Parameter(np.ones(3))
+    grad = p.grad
+    p.grad += 5.0
+    optim.SGD([p], lr=0.1).zero_grad()
+    assert p.grad is grad and not np.any(p.grad)
+
+
+# --- schedules ------------------------------------------------------------------------------------
+
+def test_step_lr_decays_every_step_size_epochs():
+    optimizer = optim.SGD([Parameter(np.zeros(1))], lr=1.0)
+    schedule = optim.StepLR(optimizer, step_size=2, gamma=0.5)
+    rates = [schedule.step() for _ in range(5)]
+    assert rates == [1.0, 0.5, 0.5, 0.25, 0.25]
+    assert optimizer.lr == 0.25
+
+
+def test_cosine_annealing_closed_form_and_floor():
+    optimizer = optim.SGD([Parameter(np.zeros(1))], lr=0.1)
+    schedule = optim.CosineAnnealingLR(optimizer, T_max=4, eta_min=0.01)
+    rates = [schedule.step() for _ in range(6)]
+    expected = [0.01 + 0.09 * (1 + math.cos(math.pi * e / 4)) / 2 for e in (1, 2, 3, 4)] + [0.01, 0.01]
+    np.testing.assert_allclose(rates, expected, rtol=1e-15)
+
+
+def test_schedules_match_torch():
+    torch = pytest.importorskip("torch", reason="torch is a benchmark-only dependency; the comparison needs it")
+    for ours, theirs, kwargs in [("StepLR", "StepLR", dict(step_size=3, gamma=0.3)),
+                                 ("CosineAnnealingLR", "CosineAnnealingLR", dict(T_max=7, eta_min=0.001))]:
+        optimizer = optim.SGD([Parameter(np.zeros(1))], lr=0.1)
+        schedule = getattr(optim, ours)(optimizer, **kwargs)
+        reference_optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+        reference = getattr(torch.optim.lr_scheduler, theirs)(reference_optimizer, **kwargs)
+        for _ in range(7):
+            reference_optimizer.step()
+            reference.step()
+            np.testing.assert_allclose(schedule.step(), reference.get_last_lr()[0], rtol=1e-12)
+
+
+# --- bad hyper-parameters -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda ps: optim.SGD(ps, lr=-0.1), "lr must be in"),
+        (lambda ps: optim.SGD(ps, lr="fast"), "lr must be a number"),
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.5), "momentum must be in"),
+        (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
+        (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1.0), "weight_decay must be in"),
+        (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), r"betas\[0\] must be in \[0.0, 1.0\)"),
+        (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), r"betas\[1\] must be in"),
+        (lambda ps: optim.Adam(ps, betas=0.9), "betas must be a pair"),
+        (lambda ps: optim.Adam(ps, eps=0.0), r"eps must be in \(0.0"),
+        (lambda ps: optim.AdaGrad(ps, eps=-1e-10), "eps must be in"),
+        (lambda ps: optim.RMSProp(ps, alpha=1.0), "alpha must be in"),
+        (lambda ps: optim.AdamW(ps, lr=float("nan")), "lr must be in"),
+        (lambda ps: optim.StepLR(optim.SGD(ps, lr=0.1), step_size=0), "step_size must be an integer >= 1"),
+        (lambda ps: optim.StepLR(optim.SGD(ps, lr=0.1), step_size=2, gamma=2.0), "gamma must be in"),
+        (lambda ps: optim.CosineAnnealingLR(optim.SGD(ps, lr=0.1), T_max=0), "T_max must be an integer"),
+    ],
+)
+def test_bad_hyper_parameters_raise(make, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make([Parameter(np.zeros(2))])
+
+
+def test_bad_params_raise():
+    with pytest.raises(ValueError, match="params is empty"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match=r"params\[0\] must have .value and .grad"):
+        optim.Adam([np.zeros(3)])
+    with pytest.raises(TypeError, match="optimizer must be a dlkit.optim.Optimizer"):
+        optim.StepLR("sgd", step_size=1)
