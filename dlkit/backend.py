@@ -294,9 +294,11 @@ def matmul(a, b, out=None):
     computed and copied in. float32 arrays of the current backend compute in its reduced
     precision when one is set (see `set_backend`); the result is float32 either way.
     """
-    if type(a) is np.ndarray:  # the hot path: NumPy, always full precision
+    if type(a) is np.ndarray and type(b) is np.ndarray:  # the hot path: NumPy, always full precision
         return a @ b if out is None else np.matmul(a, b, out=out)
     library = _library(a)
+    if _library(b) != library:
+        namespace(a, b)  # raises the TypeError that names both backends
     low = _current.precision if _current.precision in ("bfloat16", "float16") else None
     if low is not None and library == _current.name and a.dtype == _current.xp.float32:
         xp = _current.xp
@@ -362,7 +364,7 @@ def uniform(generator, shape, dtype="float64"):
     """
     name = _dtype_name(dtype)
     if name not in ("float32", "float64"):
-        raise ValueError(f"uniform draws need dtype float32 or float64, got {dtype}")
+        raise ValueError(f"uniform draws need dtype float32 or float64, got {name}")
     shape = tuple(int(n) for n in shape)
     if isinstance(generator, np.random.Generator):
         return generator.random(shape, dtype=name)
