@@ -19,7 +19,7 @@ import numpy as np
 from . import activations
 from . import init as initializers
 from ._validation import as_array, as_float_array, check_ndim, check_option, check_positive
-from .backend import asarray, namespace, to_numpy
+from .backend import asarray, device_generator, matmul, namespace, to_numpy, uniform
 
 
 class Parameter:
@@ -127,7 +127,7 @@ class Dense(Module):
     def forward(self, X):
         X = self._check_input(X)
         self._X = X
-        out = X @ self.W.value
+        out = matmul(X, self.W.value)
         if self.b is not None:
             out += self.b.value
         return out
@@ -137,10 +137,10 @@ class Dense(Module):
 
         Adds X.T @ dout to W.grad and the column sums of dout to b.grad.
         """
-        self.W.grad += self._X.T @ dout
+        self.W.grad += matmul(self._X.T, dout)
         if self.b is not None:
             self.b.grad += namespace(dout).sum(dout, axis=0)
-        return dout @ self.W.value.T
+        return matmul(dout, self.W.value.T)
 
     def _check_input(self, X):
         X = as_array(X, "X")
@@ -235,8 +235,9 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each entry with probability p and scale the rest by 1/(1 − p).
 
     The expected output equals the input, so evaluation mode (``eval()``) is the
-    identity with no rescaling. The mask comes from uniform draws u of `rng`:
-    keep where u ≥ p.
+    identity with no rescaling. The mask comes from uniform draws u in [0, 1),
+    made where X lives by a generator seeded from `rng`: keep where u ≥ p. On
+    NumPy the draws are exactly ``rng.random(X.shape)``.
     """
 
     def __init__(self, p=0.5, rng=None):
@@ -244,15 +245,20 @@ class Dropout(Module):
             raise TypeError(f"p must be a number in [0, 1), got {type(p).__name__}")
         if not 0.0 <= p < 1.0:
             raise ValueError(f"p must be in [0, 1) (the probability of dropping an entry), got {p}")
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
         self.p = float(p)
         self.rng = np.random.default_rng() if rng is None else rng
+        self._generator = None
 
     def forward(self, X):
         if not self.training or self.p == 0.0:
             self._mask = None
             return X
+        if self._generator is None:
+            self._generator = device_generator(self.rng, X)
         xp = namespace(X)
-        u = asarray(self.rng.random(tuple(X.shape)), dtype=X.dtype, like=X)
+        u = uniform(self._generator, X.shape, X.dtype)
         self._mask = xp.astype(u >= self.p, X.dtype) * (1.0 / (1.0 - self.p))
         return X * self._mask
 
