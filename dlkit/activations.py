@@ -170,7 +170,9 @@ def softmax(z, axis=-1):
     """
     z = as_float_array(z, "z")
     if z.ndim == 0:
-        raise ValueError("z must have at least one dimension (softmax normalises along an axis), got a scalar")
+        raise ValueError(
+            "z must have at least one dimension (softmax normalises along an axis), got a scalar"
+        )
     xp = namespace(z)
     e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)

@@ -74,7 +74,9 @@ def check_gradients(module, X, loss, y, h=1e-5):
     """
     for i, parameter in enumerate(module.parameters()):
         if parameter.value.dtype != namespace(parameter.value).float64:
-            raise TypeError(f"parameters[{i}] must be float64 for a gradient check, got {parameter.value.dtype}")
+            raise TypeError(
+                f"parameters[{i}] must be float64 for a gradient check, got {parameter.value.dtype}"
+            )
     X = as_float_array(X, "X")
     X = namespace(X).asarray(X, copy=True)  # perturbed in place below; the caller's array stays untouched
 

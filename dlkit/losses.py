@@ -143,7 +143,7 @@ class MSE(Loss):
 
 
 class BinaryCrossEntropy(Loss):
-    """Binary cross-entropy of probabilities, or of logits with from_logits=True (see `binary_cross_entropy`)."""
+    """Binary cross-entropy of probabilities, or of logits with from_logits=True."""
 
     def __init__(self, from_logits=False):
         super().__init__()
@@ -211,7 +211,9 @@ def _class_inputs(y_true, y_pred):
     check_ndim(z, 2, "y_pred (logits of shape (n, C))")
     n, n_classes = z.shape
     if n == 0 or n_classes == 0:
-        raise ValueError(f"y_pred (logits) must have at least one row and one column, got shape {(n, n_classes)}")
+        raise ValueError(
+            f"y_pred (logits) must have at least one row and one column, got shape {(n, n_classes)}"
+        )
     y = as_float_array(y_true, "y_true")
     check_finite(y, "y_true")
     xp = namespace(y, z)
