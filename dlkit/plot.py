@@ -1,0 +1,255 @@
+"""Pictures for the course: decision boundaries, loss curves, activations, gradient norms, optimiser paths.
+
+Every function draws with matplotlib on the Axes it is given (``ax=...``) or on a new figure,
+and returns the Axes so a notebook can add titles or combine panels. Arrays of any backend
+are accepted; they are copied to NumPy for drawing.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import activations as _activations
+from ._validation import as_array, check_ndim
+from .backend import asarray, to_numpy
+
+_CMAP = "coolwarm"
+
+
+def _axes(ax):
+    return plt.subplots()[1] if ax is None else ax
+
+
+def _points(x, name: str) -> np.ndarray:
+    """`x` as a NumPy float array of 2-D points, shape (m, 2)."""
+    x = to_numpy(as_array(x, name)).astype(np.float64)
+    check_ndim(x, 2, name)
+    if x.shape[1] != 2:
+        raise ValueError(f"{name} must have 2 columns (points in the plane), got shape {x.shape}")
+    return x
+
+
+def _grid(lo, hi, resolution: int):
+    """A resolution × resolution grid over the box lo..hi: (xx, yy) and its points, shape (m, 2)."""
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def _padded_box(points: np.ndarray):
+    """The bounding box of `points` (m, 2), widened by 10 % (and a little more, for a single point)."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.1 * (hi - lo) + 0.1
+    return lo - pad, hi + pad
+
+
+def _evaluate(fn, points: np.ndarray, what: str) -> np.ndarray:
+    """fn on the grid points (m, 2), sent to the current backend; the result back in NumPy."""
+    return to_numpy(as_array(fn(asarray(points)), what))
+
+
+def decision_boundary(model, X, y, ax=None, resolution: int = 200, threshold: float = 0.5, cmap=_CMAP):
+    """Colour the plane by a classifier's output and scatter the labelled points on top.
+
+    Parameters
+    ----------
+    model : an object with ``predict`` (a Perceptron, say) or a function (a Module, a lambda)
+        mapping points (m, 2) to labels (m,), probabilities (m,) or (m, 1), or class
+        scores (m, C), of which the largest wins.
+    X : (n, 2) points.  y : (n,) their labels.
+    resolution : grid points per axis.
+    threshold : for real-valued outputs, the level drawn as the boundary line
+        (0.5 for probabilities; 0 for logits).
+
+    Returns
+    -------
+    The matplotlib Axes: a filled contour set of the output, the boundary and the points.
+    """
+    predict = model.predict if callable(getattr(model, "predict", None)) else model
+    if not callable(predict):
+        raise TypeError(f"model must have a predict method or be a function, got {type(model).__name__}")
+    X = _points(X, "X")
+    y = to_numpy(as_array(y, "y")).reshape(-1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X and y must have the same number of points, got {X.shape[0]} and {y.shape[0]}")
+    xx, yy, grid = _grid(*_padded_box(X), resolution)
+    out = _evaluate(predict, grid, "the model's output")
+    if out.ndim == 2 and out.shape[1] > 1:
+        out = np.argmax(out, axis=1)
+    if out.size != grid.shape[0]:
+        raise ValueError(f"the model mapped {grid.shape[0]} points to an output of shape {out.shape}")
+    Z = out.reshape(xx.shape).astype(np.float64)
+    ax = _axes(ax)
+    vmin, vmax = min(Z.min(), y.min()), max(Z.max(), y.max())
+    if np.all(Z == np.rint(Z)):  # labels: one colour band per class
+        levels = np.arange(vmin, vmax + 2) - 0.5
+        ax.contourf(xx, yy, Z, levels=levels, cmap=cmap, alpha=0.3)
+    else:
+        ax.contourf(xx, yy, Z, levels=20, cmap=cmap, alpha=0.3)
+        if Z.min() < threshold < Z.max():
+            ax.contour(xx, yy, Z, levels=[threshold], colors="k", linewidths=1.5)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=vmin, vmax=vmax, edgecolors="k", s=25)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def _field(history, name: str):
+    """history[name] for a dict, history.name otherwise; None when absent."""
+    return history.get(name) if isinstance(history, dict) else getattr(history, name, None)
+
+
+def loss_curves(history, ax=None, log: bool = False):
+    """Training and validation loss per epoch.
+
+    Parameters
+    ----------
+    history : a `dlkit.train.History` (fields ``loss`` and ``val_loss``) or a dict with keys
+        "loss" and, optionally, "val_loss": lists with one value per epoch.
+    log : use a logarithmic loss axis.
+
+    Returns
+    -------
+    The Axes, with one line per curve (x = epochs 1, 2, ...).
+    """
+    ax = _axes(ax)
+    curves = {"train": _field(history, "loss"), "validation": _field(history, "val_loss")}
+    if curves["train"] is None or len(curves["train"]) == 0:
+        raise ValueError(
+            "history has no training loss: expected a field or key 'loss' with one value per epoch"
+        )
+    for label, values in curves.items():
+        if values is not None and len(values) > 0:
+            values = np.asarray([float(v) for v in values])
+            ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    if log:
+        ax.set_yscale("log")
+    ax.legend()
+    return ax
+
+
+def _activation_pair(activation):
+    """(label, f, f_grad) for a name, an (f, f_grad) pair, or a lone f (derivative by centred differences)."""
+    if isinstance(activation, str):
+        return (activation, *_activations.get(activation))
+    if isinstance(activation, tuple) and len(activation) == 2 and all(map(callable, activation)):
+        return (activation[0].__name__, *activation)
+    if callable(activation):
+        h = 1e-5
+        return activation.__name__, activation, lambda z: (activation(z + h) - activation(z - h)) / (2 * h)
+    raise TypeError(f"expected an activation name, an (f, f_grad) pair or a function, got {activation!r}")
+
+
+def activation_curves(activations, z_range=(-5.0, 5.0), axes=None):
+    """Activation functions (left panel) and their derivatives (right panel) over z_range.
+
+    Parameters
+    ----------
+    activations : a name from `dlkit.activations` ("sigmoid"), an (f, f_grad) pair, a
+        function f alone (its derivative is then taken by centred differences), or a list
+        of these.
+    z_range : (low, high) of the z axis.
+    axes : two Axes to draw on; a new 1 × 2 figure when None.
+
+    Returns
+    -------
+    (ax_f, ax_grad): one line per activation on each.
+    """
+    single = (
+        isinstance(activations, str)
+        or callable(activations)
+        or (isinstance(activations, tuple) and len(activations) == 2 and all(map(callable, activations)))
+    )
+    pairs = [_activation_pair(a) for a in ([activations] if single else activations)]
+    ax_f, ax_grad = plt.subplots(1, 2, figsize=(10, 4))[1] if axes is None else axes
+    z = np.linspace(float(z_range[0]), float(z_range[1]), 401)
+    for label, f, f_grad in pairs:
+        ax_f.plot(z, to_numpy(f(z)), label=label)
+        ax_grad.plot(z, to_numpy(f_grad(z)), label=label)
+    for ax, title in ((ax_f, "$g(z)$"), (ax_grad, "$g'(z)$")):
+        ax.set_title(title)
+        ax.set_xlabel("$z$")
+        ax.axhline(0.0, color="0.7", linewidth=0.8)
+        ax.legend()
+    return ax_f, ax_grad
+
+
+def gradient_norms(history, ax=None):
+    """Per-layer gradient norms per epoch on a logarithmic axis.
+
+    Parameters
+    ----------
+    history : a `dlkit.train.History` (field ``grad_norms``) or a dict mapping a layer
+        name to a list of norms, one per epoch (or per step).
+
+    Returns
+    -------
+    The Axes, one line per layer, y axis in log scale: vanishing gradients show as lines
+    that sit decades below the others.
+    """
+    norms = history if isinstance(history, dict) else getattr(history, "grad_norms", None)
+    if not norms:
+        raise ValueError(
+            "no gradient norms: expected a dict layer -> list of norms or a History with grad_norms"
+        )
+    ax = _axes(ax)
+    for layer, values in norms.items():
+        values = np.asarray([float(v) for v in values])
+        ax.plot(np.arange(1, len(values) + 1), values, label=str(layer))
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("gradient norm")
+    ax.legend()
+    return ax
+
+
+def optimizer_trajectories(
+    f, trajectories, ax=None, xlim=None, ylim=None, minimum=None, resolution: int = 200, levels: int = 30
+):
+    """Contour lines of a function of two variables with each optimiser's path across them.
+
+    Parameters
+    ----------
+    f : function mapping points of shape (m, 2) to values of shape (m,), e.g. Rosenbrock
+        ``lambda w: (1 - w[:, 0])**2 + 100 * (w[:, 1] - w[:, 0]**2)**2``.
+    trajectories : dict mapping a name ("SGD", "Adam") to the visited points, shape (steps, 2).
+    xlim, ylim : (low, high) of each axis; by default the box around all paths.
+    minimum : optional (x1, x2) to mark with a star.
+    levels : number of contour lines, placed at quantiles of f on the grid so that both the
+        steep walls and the flat valley get some.
+
+    Returns
+    -------
+    The Axes: a contour set and one line per trajectory (its start marked by a square).
+    """
+    paths = {name: _points(path, f"trajectories[{name!r}]") for name, path in trajectories.items()}
+    if not paths:
+        raise ValueError("trajectories is empty: expected a dict name -> points of shape (steps, 2)")
+    lo, hi = _padded_box(np.concatenate(list(paths.values())))
+    lo = [xlim[0] if xlim else lo[0], ylim[0] if ylim else lo[1]]
+    hi = [xlim[1] if xlim else hi[0], ylim[1] if ylim else hi[1]]
+    xx, yy, grid = _grid(lo, hi, resolution)
+    values = _evaluate(f, grid, "f's output")
+    if values.shape != (grid.shape[0],):
+        raise ValueError(
+            f"f must map points of shape (m, 2) to values of shape (m,); for m = {grid.shape[0]} "
+            f"it returned shape {values.shape} (index columns: w[:, 0], w[:, 1])"
+        )
+    Z = values.reshape(xx.shape)
+    ax = _axes(ax)
+    ax.contour(xx, yy, Z, levels=np.unique(np.quantile(Z, np.linspace(0.0, 1.0, levels))), cmap="viridis")
+    for name, path in paths.items():
+        (line,) = ax.plot(path[:, 0], path[:, 1], marker="o", markersize=2, linewidth=1.2, label=name)
+        ax.plot(path[0, 0], path[0, 1], marker="s", color=line.get_color())
+    if minimum is not None:
+        ax.plot(
+            minimum[0], minimum[1], marker="*", markersize=14, color="k", linestyle="none", label="minimum"
+        )
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax.legend()
+    return ax
