@@ -31,10 +31,10 @@ class Parameter:
 
     def __init__(self, value):
         self.value = value
-        self.zero_grad()
+        self.grad = namespace(value).zeros_like(value)
 
     def zero_grad(self) -> None:
-        self.grad = namespace(self.value).zeros_like(self.value)
+        self.grad[...] = 0.0  # in place: no new array each step
 
     @property
     def shape(self) -> tuple:
@@ -143,15 +143,14 @@ class Dense(Module):
         return matmul(dout, self.W.value.T)
 
     def _check_input(self, X):
-        X = as_array(X, "X")
-        xp = namespace(X, self.W.value)
+        if not hasattr(X, "dtype") or X.dtype != self.W.dtype:  # W's dtype: X already holds floats
+            X = as_array(X, "X")
+            X = namespace(X, self.W.value).astype(X, self.W.dtype)
         if X.ndim != 2 or X.shape[1] != self.in_features:
             check_ndim(X, 2, "X")
             raise ValueError(
                 f"{self!r} expects X of shape (n, {self.in_features}), got shape {tuple(X.shape)}"
             )
-        if X.dtype != self.W.dtype:
-            X = xp.astype(X, self.W.dtype)
         return X
 
     def __repr__(self) -> str:
