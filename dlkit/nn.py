@@ -112,6 +112,7 @@ class Dense(Module):
     dtype : "float64" or "float32"
 
     Shapes: X (n, in_features) -> out (n, out_features); W (in_features, out_features); b (out_features,).
+    X of another numeric dtype (integers, float64 data into a float32 layer) is cast to W's dtype.
     """
 
     def __init__(self, in_features, out_features, init="xavier", bias=True, rng=None, dtype="float64"):
