@@ -2,7 +2,8 @@
 
 Every function draws with matplotlib on the Axes it is given (``ax=...``) or on a new figure,
 and returns the Axes so a notebook can add titles or combine panels. Arrays of any backend
-are accepted; they are copied to NumPy for drawing.
+are accepted; they are copied to NumPy for drawing, and the grid points on which a model or
+a function is evaluated are sent to the model's backend.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from . import activations as _activations
 from ._validation import as_array, check_ndim
-from .backend import asarray, to_numpy
+from .backend import asarray, namespace, to_numpy
 
 _CMAP = "coolwarm"
 
@@ -43,9 +44,11 @@ def _padded_box(points: np.ndarray):
     return lo - pad, hi + pad
 
 
-def _evaluate(fn, points: np.ndarray, what: str) -> np.ndarray:
-    """fn on the grid points (m, 2), sent to the current backend; the result back in NumPy."""
-    return to_numpy(as_array(fn(asarray(points)), what))
+def _evaluate(fn, points: np.ndarray, what: str, like=None) -> np.ndarray:
+    """fn on the grid points (m, 2), sent to `like`'s backend and float dtype (default: current backend)."""
+    floating = like is not None and namespace(like).isdtype(like.dtype, "real floating")
+    points = asarray(points, dtype=like.dtype if floating else None, like=like)  # float32 model, float32 grid
+    return to_numpy(as_array(fn(points), what))
 
 
 def decision_boundary(model, X, y, ax=None, resolution: int = 200, threshold: float = 0.5, cmap=_CMAP):
@@ -68,12 +71,15 @@ def decision_boundary(model, X, y, ax=None, resolution: int = 200, threshold: fl
     predict = model.predict if callable(getattr(model, "predict", None)) else model
     if not callable(predict):
         raise TypeError(f"model must have a predict method or be a function, got {type(model).__name__}")
+    # The grid goes where the model computes: its parameters' backend, or else X's.
+    parameters = model.parameters() if callable(getattr(model, "parameters", None)) else []
+    like = parameters[0].value if parameters else as_array(X, "X")
     X = _points(X, "X")
     y = to_numpy(as_array(y, "y")).reshape(-1)
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"X and y must have the same number of points, got {X.shape[0]} and {y.shape[0]}")
     xx, yy, grid = _grid(*_padded_box(X), resolution)
-    out = _evaluate(predict, grid, "the model's output")
+    out = _evaluate(predict, grid, "the model's output", like)
     if out.ndim == 2 and out.shape[1] > 1:
         out = np.argmax(out, axis=1)
     if out.size != grid.shape[0]:

@@ -204,3 +204,46 @@ def test_arrays_of_another_backend_are_drawn():
         np.testing.assert_array_equal(ax.collections[-1].get_offsets(), [[0, 0], [1, 1]])
         ax = plot.optimizer_trajectories(rosenbrock, {"Adam": asarray(np.zeros((3, 2)))}, resolution=10)
         np.testing.assert_array_equal(ax.get_lines()[0].get_xydata(), np.zeros((3, 2)))
+
+
+def test_plots_of_a_real_training_run():
+    from dlkit import losses, nn, optim, train
+
+    X, y = datasets.xor(n=40, noise=0.1, rng=0)
+    model = nn.MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=np.random.default_rng(0))
+    optimizer = optim.Adam(model.parameters(), lr=0.05)
+    history = train.fit(
+        model,
+        losses.BinaryCrossEntropy(),
+        optimizer,
+        X,
+        y,
+        epochs=60,
+        rng=np.random.default_rng(0),
+        validation_data=(X, y),
+    )
+    ax = plot.loss_curves(history)
+    train_line, validation_line = ax.get_lines()
+    np.testing.assert_allclose(train_line.get_ydata(), history.loss)
+    np.testing.assert_allclose(validation_line.get_ydata(), history.val_loss)
+    ax = plot.gradient_norms(history)
+    assert [line.get_label() for line in ax.get_lines()] == list(history.grad_norms)
+    ax = plot.decision_boundary(model, X, y, resolution=30)  # a Module: called, output (m, 1)
+    filled, boundary = _contour_sets(ax)
+    np.testing.assert_allclose(boundary.levels, [0.5])
+
+    X_and, y_and = datasets.logic_gate("and")
+    perceptron = nn.Perceptron(2, rng=np.random.default_rng(0)).fit(X_and, y_and, epochs=20)
+    ax = plot.decision_boundary(perceptron, X_and, y_and, resolution=30)  # its predict gives labels
+    np.testing.assert_allclose(_contour_sets(ax)[0].levels, [-0.5, 0.5, 1.5])
+
+
+@pytest.mark.parametrize("backend", ["array_api_strict", "torch"])
+def test_decision_boundary_evaluates_the_grid_on_the_models_backend_and_dtype(backend):
+    from dlkit import nn
+
+    with use_backend(backend):
+        model = nn.MLP([2, 4, 1], output_activation="sigmoid", rng=np.random.default_rng(0), dtype="float32")
+    X, y = datasets.xor(n=20, rng=0)  # NumPy data, float64
+    ax = plot.decision_boundary(model, X, y, resolution=15)
+    assert _contour_sets(ax)[0].filled
