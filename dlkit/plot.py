@@ -245,7 +245,15 @@ def optimizer_trajectories(
         )
     Z = values.reshape(xx.shape)
     ax = _axes(ax)
-    ax.contour(xx, yy, Z, levels=np.unique(np.quantile(Z, np.linspace(0.0, 1.0, levels))), cmap="viridis")
+    ax.contour(
+        xx,
+        yy,
+        Z,
+        levels=np.unique(np.quantile(Z, np.linspace(0.0, 1.0, levels))),
+        cmap="viridis",
+        linewidths=0.6,
+        alpha=0.6,
+    )
     for name, path in paths.items():
         (line,) = ax.plot(path[:, 0], path[:, 1], marker="o", markersize=2, linewidth=1.2, label=name)
         ax.plot(path[0, 0], path[0, 1], marker="s", color=line.get_color())
