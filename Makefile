@@ -19,6 +19,13 @@ course: $(STAMP)  ## open the student notebooks in JupyterLab
 test: $(STAMP)  ## the whole test suite: library, notebooks, grading pipeline
 	$(BIN)/python -m pytest
 
+# nbgrader runs `alembic` (installed in the venv) to set up its gradebook, hence the PATH.
+release: $(STAMP)  ## regenerate the student notebooks in course/ from solutions/ (nbgrader)
+	mkdir -p grading
+	for dir in solutions/*/; do \
+	    PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m nbgrader generate_assignment --force "$$(basename "$$dir")" || exit 1; \
+	done
+
 lint: $(STAMP)
 	$(BIN)/ruff check dlkit tests benchmarks
 
