@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite, check_ndim, check_option, check_positive
+from ._validation import as_float_array, check_count, check_finite, check_ndim, check_option, check_positive
 from .backend import to_numpy
 
 # Truth tables for the inputs (0, 0), (0, 1), (1, 0), (1, 1), in that order.
@@ -30,12 +30,6 @@ GATES = {
 }
 
 _CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-
-
-def _check_count(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    check_positive(value, name)
 
 
 def _balanced_labels(n: int, n_classes: int, rng: np.random.Generator) -> np.ndarray:
@@ -72,7 +66,7 @@ def xor(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, np.ndar
     -------
     X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
     """
-    _check_count(n, "n")
+    check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
     rng = np.random.default_rng(rng)
     corner = _balanced_labels(n, 4, rng)
@@ -95,11 +89,11 @@ def blobs(n: int = 200, centers=2, std: float = 1.0, rng=None) -> tuple[np.ndarr
     -------
     X : (n, d) float64.  y : (n,) int64, the index of each point's cluster, in 0..k-1.
     """
-    _check_count(n, "n")
+    check_count(n, "n")
     check_positive(std, "std", allow_zero=True)
     rng = np.random.default_rng(rng)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
-        _check_count(centers, "centers")
+        check_count(centers, "centers")
         centers = rng.uniform(-5.0, 5.0, size=(int(centers), 2))
     else:
         centers = to_numpy(as_float_array(centers, "centers")).astype(np.float64)
@@ -124,7 +118,7 @@ def moons(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, np.nd
     -------
     X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
     """
-    _check_count(n, "n")
+    check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
     rng = np.random.default_rng(rng)
     y = _balanced_labels(n, 2, rng)
@@ -147,7 +141,7 @@ def circles(
     -------
     X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
     """
-    _check_count(n, "n")
+    check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
     check_positive(factor, "factor")
     if factor >= 1:
@@ -171,8 +165,8 @@ def spirals(n: int = 300, n_classes: int = 3, noise: float = 0.05, rng=None) -> 
     -------
     X : (n, 2) float64.  y : (n,) int64 in 0..n_classes-1.
     """
-    _check_count(n, "n")
-    _check_count(n_classes, "n_classes")
+    check_count(n, "n")
+    check_count(n_classes, "n_classes")
     check_positive(noise, "noise", allow_zero=True)
     rng = np.random.default_rng(rng)
     y = _balanced_labels(n, n_classes, rng)
@@ -199,7 +193,7 @@ def pass_the_class(n: int = 100, rng=None) -> tuple[np.ndarray, np.ndarray]:
     -------
     X : (n, 2) float64, columns (lectures attended, hours of study).  y : (n,) int64 in {0, 1}.
     """
-    _check_count(n, "n")
+    check_count(n, "n")
     rng = np.random.default_rng(rng)
     lectures = rng.integers(0, 21, size=n).astype(np.float64)
     hours = rng.uniform(0.0, 15.0, size=n)
@@ -225,11 +219,11 @@ def regression(
     -------
     X : (n, d) float64, uniform in [-1, 1].  y : (n,) float64 targets.
     """
-    _check_count(n, "n")
+    check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
     rng = np.random.default_rng(rng)
     if coef is None:
-        _check_count(n_features, "n_features")
+        check_count(n_features, "n_features")
         coef = rng.standard_normal(n_features)
     else:
         coef = to_numpy(as_float_array(coef, "coef")).astype(np.float64)
