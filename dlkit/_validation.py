@@ -81,7 +81,7 @@ def check_positive(value, name: str, allow_zero: bool = False) -> None:
 
 
 def check_count(value, name: str, allow_zero: bool = False) -> None:
-    """Raise TypeError unless `value` is an int (not a bool), ValueError unless it is > 0 (>= 0 with allow_zero)."""
+    """Raise TypeError unless `value` is an int (not a bool), ValueError unless > 0 (>= 0 with allow_zero)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     check_positive(value, name, allow_zero=allow_zero)
