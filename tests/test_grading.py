@@ -1,0 +1,295 @@
+"""dlkit.grading: every problem a check can report gets its own words, and calling the reference fails."""
+
+import re
+
+import numpy as np
+import pytest
+
+import dlkit
+import dlkit.activations as act
+from dlkit import activations, grading, nn
+from dlkit.activations import step as heaviside
+
+
+def _failure(got, expected, **kwargs):
+    """The message check_close raises for `got` (it must raise)."""
+    with pytest.raises(AssertionError) as info:
+        grading.check_close("f(z)", got, expected, **kwargs)
+    return str(info.value)
+
+
+EXPECTED = np.array([0.5, -1.0, 2.0])
+
+
+# --- check_close: one message per problem -------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("got", "expected", "words"),
+    [
+        (None, EXPECTED, "returned None"),
+        ([0.5, -1.0, 2.0], EXPECTED, "Python list, not a NumPy array"),
+        ((0.5, -1.0, 2.0), EXPECTED, "Python tuple, not a NumPy array"),
+        ("0.5 -1 2", EXPECTED, "returned a str, not a NumPy array"),
+        (np.array([True, False, True]), np.array([1.0, 0.0, 1.0]), "booleans (True/False)"),
+        (np.array(["a", "b", "c"]), EXPECTED, "dtype <U1, expected real numbers"),
+        (np.array([0.5, -1.0, 2.0]) + 0j, EXPECTED, "expected real numbers"),
+        (EXPECTED[:, None], EXPECTED, "wrong shape: expected (3,), got (3, 1)"),
+        (np.array([0.5, np.nan, 2.0]), EXPECTED, "NaN (not a number) in 1 place(s)"),
+        (-EXPECTED, EXPECTED, "the wrong sign"),
+        (EXPECTED - 0.25, EXPECTED, "every value is off by the same amount (-0.25)"),
+        (np.array([0.5, -1.0, 2.5]), EXPECTED, "1 of 3 value(s) differ; the largest difference is 0.5 at"),
+    ],
+)
+def test_each_problem_has_its_own_words(got, expected, words):
+    assert words in _failure(got, expected)
+
+
+def test_the_message_shows_input_expected_got_and_one_hint():
+    message = _failure(np.array([1.0, 1.0]), np.array([0.0, 1.0]), inputs={"z": np.array([0.0, 2.0])},
+                       hint="step(0) is 0.")
+    lines = message.splitlines()
+    assert lines[0] == ("f(z) is not right yet: "
+                        "1 of 2 value(s) differ; the largest difference is 1 at index (0,).")
+    assert lines[1].startswith("  input z = [0., 2.] (shape (2,), dtype float64)")
+    assert lines[2].startswith("  expected: [0., 1.]")
+    assert lines[3].startswith("  got:      [1., 1.]")
+    assert lines[4] == "  hint: step(0) is 0."
+    assert len(lines) == 5
+
+
+def test_a_specific_problem_brings_its_own_hint_instead_of_the_callers():
+    message = _failure([0.5, -1.0, 2.0], EXPECTED, hint="the caller's hint")
+    assert "np.asarray" in message and "the caller's hint" not in message
+    assert "bias b" in _failure(EXPECTED + 1.0, EXPECTED, hint="the caller's hint")
+
+
+@pytest.mark.parametrize(
+    ("got", "words"),
+    [
+        (np.ones((3, 2)), "transposed"),
+        (np.ones((1, 6)), "extra axis of length 1"),
+        (np.ones((2, 2)), "which axis you sum"),
+    ],
+)
+def test_shape_hints(got, words):
+    message = _failure(got, np.ones((2, 3)))
+    assert "wrong shape: expected (2, 3)" in message and words in message
+
+
+def test_shapes_are_compared_although_numpy_would_broadcast():
+    assert "wrong shape" in _failure(np.zeros((1, 3)), np.zeros(3))
+    assert "wrong shape" in _failure(np.float64(0.0), np.zeros(1))
+
+
+def test_nan_is_accepted_where_nan_is_expected():
+    grading.check_close("f(z)", np.array([np.nan, 1.0]), np.array([np.nan, 1.0]))
+
+
+def test_a_single_value_off_is_not_called_a_bias_problem():
+    assert "off by the same amount" not in _failure(np.array([1.5]), np.array([1.0]))
+
+
+@pytest.mark.parametrize(
+    ("got", "expected"),
+    [
+        (np.array([0.1, 0.2]) + 1e-12, np.array([0.1, 0.2])),  # float64 rounding
+        (np.float32([1.0, 3.0]) * np.float32(1 + 2e-6), np.float32([1.0, 3.0])),  # float32 rounding
+        (np.array([0, 1]), np.array([0.0, 1.0])),  # integers for floats
+        (np.float64(2.5), 2.5),  # a NumPy scalar where a number is expected
+        (np.array(2.5), 2.5),  # a 0-d array where a number is expected
+        (np.array([3, 1, 0]), [3, 1, 0]),  # an array where a list is expected
+        ((3, 1, 0), [3, 1, 0]),
+    ],
+)
+def test_equal_values_pass(got, expected):
+    grading.check_close("f(z)", got, expected)
+
+
+def test_float32_results_get_a_float32_tolerance_but_float64_ones_do_not():
+    grading.check_close("f", np.float32([1.0]) + np.float32(3e-6), np.float32([1.0]))
+    assert "differ" in _failure(np.array([1.0 + 3e-6]), np.array([1.0]))
+
+
+def test_a_list_where_a_number_is_expected_is_a_shape_problem():
+    assert "wrong shape: expected (), got (1,)" in _failure([2.5], 2.5)
+
+
+def test_booleans_are_fine_where_booleans_are_expected():
+    grading.check_close("f", np.array([True, False]), np.array([True, False]))
+
+
+# --- check_function ----------------------------------------------------------------------------
+
+Z = np.array([-1.0, 0.0, 2.0])
+
+
+def _function_failure(student, reference=activations.step, cases=((Z,),), **kwargs):
+    with pytest.raises(AssertionError) as info:
+        grading.check_function(student, reference, list(cases), **kwargs)
+    return str(info.value)
+
+
+def good_step(z):
+    return np.where(np.asarray(z) > 0, 1.0, 0.0)
+
+
+def test_a_correct_function_passes_on_random_arrays_of_several_shapes_and_dtypes():
+    arrays = grading.random_arrays(np.random.default_rng(0))
+    assert {a.shape for a in arrays} == {(5,), (3, 4), (2, 3, 4)}
+    assert {a.dtype.name for a in arrays} == {"float64", "float32", "int64"}
+    assert any(np.any(a == 0) for a in arrays if a.dtype == np.int64)
+    grading.check_function(good_step, activations.step, [(a,) for a in arrays])
+
+
+def test_the_failure_names_the_function_and_its_input():
+    def step(z):
+        return np.where(np.asarray(z) >= 0, 1.0, 0.0)
+
+    message = _function_failure(step, hint="step(0) = 0.")
+    assert message.startswith("step is not right yet: 1 of 3 value(s) differ")
+    assert "input z = [-1.,  0.,  2.]" in message and "hint: step(0) = 0." in message
+
+
+def test_booleans_from_the_student_are_refused():
+    def step(z):
+        return np.asarray(z) > 0
+
+    assert "booleans (True/False)" in _function_failure(step)
+
+
+def test_an_unwritten_exercise_says_so():
+    def step(z):
+        raise NotImplementedError()
+
+    assert "step is not written yet: replace `raise NotImplementedError()`" in _function_failure(step)
+
+
+def test_an_exception_in_the_students_code_is_reported_with_the_input():
+    def step(z):
+        return z.nonexistent
+
+    with pytest.raises(AssertionError, match=re.escape("step raised AttributeError")) as info:
+        grading.check_function(step, activations.step, [(np.zeros(2),)])
+    assert "input z = [0., 0.]" in str(info.value)
+    assert isinstance(info.value.__cause__, AttributeError)  # the traceback shows the student's line
+
+
+def returns_the_reference(z):
+    return activations.step(z)
+
+
+def returns_the_alias(z):
+    return heaviside(z)
+
+
+def returns_the_module_alias(z):
+    return act.step(z)
+
+
+def returns_the_full_path(z):
+    return dlkit.activations.step(z)
+
+
+def hides_it_in_a_helper(z):
+    return returns_the_alias(z)
+
+
+def hides_it_in_a_comprehension(z):
+    return np.array([float(heaviside(np.array(v))) for v in z])
+
+
+def imports_it_inside(z):
+    from dlkit.activations import step as s
+
+    return s(z)
+
+
+@pytest.mark.parametrize(
+    "student",
+    [returns_the_reference, returns_the_alias, returns_the_module_alias, returns_the_full_path,
+     hides_it_in_a_helper, hides_it_in_a_comprehension, imports_it_inside],
+)
+def test_a_function_that_calls_the_reference_fails(student):
+    message = _function_failure(student)
+    assert "calls dlkit's reference `dlkit.activations.step` instead of computing the answer" in message
+
+
+def test_a_closure_over_the_reference_fails():
+    reference = activations.step
+
+    def student(z):
+        return reference(z)
+
+    assert "calls dlkit's reference" in _function_failure(student)
+
+
+def test_the_trap_is_removed_after_the_call():
+    original = activations.step
+    _function_failure(imports_it_inside)
+    assert activations.step is original and heaviside is original
+    np.testing.assert_array_equal(activations.step(np.array([-1.0, 1.0])), [0.0, 1.0])
+
+
+def test_other_dlkit_functions_may_be_used():
+    def output(X, w, b, g):
+        return activations.sigmoid(b + X @ w)
+
+    def reference(X, w, b, g):
+        return g(b + X @ w)
+
+    grading.check_function(output, reference, [(np.ones((2, 2)), np.ones(2), 0.5, activations.sigmoid)])
+
+
+def test_a_forbidden_class_is_caught_too():
+    def train(X, y):
+        return nn.Perceptron(2).fit(X, y).w
+
+    def reference(X, y):
+        return np.zeros(2)
+
+    message = _function_failure(train, reference, [(np.eye(2), np.array([0, 1]))], forbidden=(nn.Perceptron,))
+    assert "`dlkit.nn.Perceptron`" in message
+
+
+def test_a_known_mistake_gets_its_hint():
+    def output(X, w, b, g):
+        return g(X @ w)
+
+    def reference(X, w, b, g):
+        return g(b + X @ w)
+
+    mistakes = {"the bias b is missing.": lambda X, w, b, g: g(X @ w)}
+    message = _function_failure(output, reference, [(np.ones((2, 2)), np.ones(2), 0.5, activations.sigmoid)],
+                                mistakes=mistakes, hint="general hint")
+    assert "hint: the bias b is missing." in message and "general hint" not in message
+
+
+def test_several_outputs_are_checked_one_by_one():
+    def reference(x):
+        return np.array([x, x]), float(x), [1, 0]
+
+    def wrong_b(x):
+        return np.array([x, x]), x + 1.0, [1, 0]
+
+    def two_values(x):
+        return np.array([x, x]), float(x)
+
+    grading.check_function(reference, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
+    message = _function_failure(wrong_b, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
+    assert message.startswith("wrong_b, output b is not right yet")
+    message = _function_failure(two_values, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
+    assert "it should return 3 values (w, b, mistakes), it returned 2" in message
+    assert "return w, b, mistakes" in message
+
+
+def test_student_and_reference_get_equal_copies_of_generators_and_arrays():
+    def reference(x, rng):
+        return x + rng.permutation(3)
+
+    def student(x, rng):
+        x += rng.permutation(3)  # in place: must not change the reference's input
+        return x
+
+    rng = np.random.default_rng(5)
+    grading.check_function(student, reference, [(np.zeros(3), rng)])
+    assert rng.bit_generator.state == np.random.default_rng(5).bit_generator.state
