@@ -14,6 +14,8 @@ from .backend import namespace
 
 def as_array(x, name: str = "x"):
     """`x` as an array: arrays of any backend pass through; lists and scalars become NumPy."""
+    if type(x) is np.ndarray and x.dtype.kind in "biuf":
+        return x  # the common case, checked first: this runs on every activation call
     if isinstance(x, np.ndarray) or hasattr(x, "__array_namespace__") or type(x).__module__.startswith(
         ("torch", "cupy", "array_api_strict")
     ):
@@ -31,6 +33,8 @@ def as_array(x, name: str = "x"):
 
 def as_float_array(x, name: str = "x"):
     """`x` as a floating-point array; integers and booleans become the default float (float64)."""
+    if type(x) is np.ndarray and x.dtype.kind == "f":
+        return x  # the common case, checked first: this runs on every activation call
     array = as_array(x, name)
     xp = namespace(array)
     if xp.isdtype(array.dtype, "complex floating"):
