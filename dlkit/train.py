@@ -314,14 +314,15 @@ def _to_device(X, y, like, name_X: str, name_y: str):
     if X.shape[0] == 0:
         raise ValueError(f"{name_X} is empty; training needs at least one sample")
     y_is_float = namespace(y).isdtype(y.dtype, "real floating")
-    return asarray(X, dtype=like.dtype, like=like), asarray(y, dtype=like.dtype if y_is_float else None, like=like)
+    y = asarray(y, dtype=like.dtype if y_is_float else None, like=like)
+    return asarray(X, dtype=like.dtype, like=like), y
 
 
 def _check_batch_size(batch_size, n: int) -> int:
     if batch_size is None:
         return n
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"batch_size must be None (full batch) or an integer, got {type(batch_size).__name__}")
+        raise TypeError(f"batch_size must be None (full batch) or an int, got {type(batch_size).__name__}")
     if not 1 <= batch_size <= n:
         raise ValueError(
             f"batch_size must be between 1 and the number of samples {n}, got {batch_size} "
