@@ -1,4 +1,4 @@
-"""dlkit.train: fit's loop against a hand-written one, updates per epoch, History, EarlyStopping, penalties."""
+"""dlkit.train: fit against a hand-written loop, updates per epoch, History, EarlyStopping, penalties."""
 
 import math
 
@@ -243,7 +243,8 @@ def test_l2_in_fit_equals_sgd_weight_decay_on_a_model_without_biases():
 
 
 def test_clip_norm_limits_the_step():
-    plain, clipped, W0, b0 = one_full_batch_step(), one_full_batch_step(clip_norm=0.01), linear().W, linear().b
+    plain, clipped = one_full_batch_step(), one_full_batch_step(clip_norm=0.01)
+    W0, b0 = linear().W, linear().b
     step_plain = np.concatenate([(W0.value - plain.W.value).ravel(), b0.value - plain.b.value])
     step_clipped = np.concatenate([(W0.value - clipped.W.value).ravel(), b0.value - clipped.b.value])
     assert np.linalg.norm(step_clipped) == pytest.approx(0.1 * 0.01, rel=1e-10)
@@ -270,7 +271,8 @@ def test_fit_on_torch_matches_numpy():
             model = MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=rng)
             history = fit(model, losses.BinaryCrossEntropy(), optim.Adam(model.parameters(), lr=0.05),
                           X_XOR, Y_XOR, 20, batch_size=2, rng=rng, metrics=["accuracy"],
-                          validation_data=(X_XOR, Y_XOR), callbacks=[EarlyStopping(5)], l2=0.01, clip_norm=1.0)
+                          validation_data=(X_XOR, Y_XOR), callbacks=[EarlyStopping(5)], l2=0.01,
+                          clip_norm=1.0)
             results.append((history, [to_numpy(p.value) for p in model.parameters()]))
     (h_np, w_np), (h_torch, w_torch) = results
     assert isinstance(model.parameters()[0].value, torch.Tensor)
@@ -301,7 +303,7 @@ def test_progress_bar_only_when_asked_or_interactive(capsys):
     [
         (dict(epochs=0), ValueError, "epochs must be an integer >= 1"),
         (dict(batch_size=0), ValueError, "batch_size must be between 1 and the number of samples 10, got 0"),
-        (dict(batch_size=11), ValueError, "batch_size must be between 1 and the number of samples 10, got 11"),
+        (dict(batch_size=11), ValueError, "between 1 and the number of samples 10, got 11"),
         (dict(batch_size=2.5), TypeError, "batch_size must be None"),
         (dict(y=np.zeros(9)), ValueError, "X and y must have the same number of samples, got 10 and 9"),
         (dict(X=np.zeros(10)), ValueError, "X must be 2-D"),
@@ -310,7 +312,7 @@ def test_progress_bar_only_when_asked_or_interactive(capsys):
         (dict(metrics=["accurcy"]), ValueError, "unknown metric 'accurcy'"),
         (dict(callbacks=[print]), TypeError, "callbacks must be dlkit.train.Callback"),
         (dict(validation_data=np.zeros((3, 3))), ValueError, "validation_data must be a pair"),
-        (dict(validation_data=(np.zeros((3, 3)), np.zeros(2))), ValueError, "X_val and y_val must have the same"),
+        (dict(validation_data=(np.zeros((3, 3)), np.zeros(2))), ValueError, "X_val and y_val must have"),
         (dict(l2=-1.0), ValueError, "l2 must be >= 0"),
         (dict(clip_norm=0.0), ValueError, "clip_norm must be > 0"),
         (dict(model=object()), TypeError, "model must be a dlkit.nn.Module"),
