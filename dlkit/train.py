@@ -241,12 +241,13 @@ def fit(model, loss, optimizer, X, y, epochs, batch_size=None, shuffle=True, rng
         order = asarray(rng.permutation(n), like=like) if shuffle and b < n else None
         total = 0.0
         for start in range(0, n, b):
+            end = min(start + b, n)  # the standard leaves slices past the end unspecified
             if b == n:
                 X_batch, y_batch = X, y
             elif order is None:
-                X_batch, y_batch = X[start:start + b, ...], y[start:start + b, ...]
+                X_batch, y_batch = X[start:end, ...], y[start:end, ...]
             else:
-                index = order[start:start + b]
+                index = order[start:end]
                 X_batch, y_batch = xp.take(X, index, axis=0), xp.take(y, index, axis=0)
             total += loss.forward(y_batch, model(X_batch)) * X_batch.shape[0]
             for p in params:

@@ -260,26 +260,39 @@ def test_float32_model_trains_in_float32_from_float64_data():
     assert model.W.grad.dtype == np.float32 and history.loss[-1] < history.loss[0]
 
 
-def test_fit_on_torch_matches_numpy():
-    torch = pytest.importorskip("torch", reason="torch is optional; the torch backend case needs it")
+BACKEND_OPTIMIZERS = [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda ps: optim.AdaGrad(ps, weight_decay=0.1),
+    lambda ps: optim.RMSProp(ps),
+    lambda ps: optim.Adam(ps, weight_decay=0.1),
+    lambda ps: optim.AdamW(ps),
+]
+
+
+def train_on(backend, make_optimizer):
     from dlkit.backend import to_numpy, use_backend
 
-    results = []
-    for backend in ("numpy", "torch"):
-        with use_backend(backend):
-            rng = np.random.default_rng(0)
-            model = MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=rng)
-            history = fit(model, losses.BinaryCrossEntropy(), optim.Adam(model.parameters(), lr=0.05),
-                          X_XOR, Y_XOR, 20, batch_size=2, rng=rng, metrics=["accuracy"],
-                          validation_data=(X_XOR, Y_XOR), callbacks=[EarlyStopping(5)], l2=0.01,
-                          clip_norm=1.0)
-            results.append((history, [to_numpy(p.value) for p in model.parameters()]))
-    (h_np, w_np), (h_torch, w_torch) = results
-    assert isinstance(model.parameters()[0].value, torch.Tensor)
-    np.testing.assert_allclose(h_torch.loss, h_np.loss, rtol=1e-10)
-    np.testing.assert_allclose(h_torch.val_loss, h_np.val_loss, rtol=1e-10)
-    for a, b in zip(w_torch, w_np, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    with use_backend(backend):
+        rng = np.random.default_rng(0)
+        model = MLP([2, 8, 2], activation="tanh", rng=rng)
+        history = fit(model, losses.CrossEntropy(), make_optimizer(model.parameters()), X_XOR, Y_XOR, 10,
+                      batch_size=3, rng=rng, metrics=["accuracy"], validation_data=(X_XOR, Y_XOR),
+                      callbacks=[EarlyStopping(3)], l1=0.01, l2=0.01, clip_norm=1.0)
+        return history, [to_numpy(p.value) for p in model.parameters()], model.parameters()[0].value
+
+
+@pytest.mark.parametrize("backend", ["array_api_strict", "torch"])
+def test_fit_on_other_backends_matches_numpy(backend):
+    pytest.importorskip(backend, reason=f"{backend} is optional; its backend case needs it")
+    for make_optimizer in BACKEND_OPTIMIZERS:
+        h_np, w_np, _ = train_on("numpy", make_optimizer)
+        h_other, w_other, value = train_on(backend, make_optimizer)
+        assert type(value).__module__.startswith(backend)
+        np.testing.assert_allclose(h_other.loss, h_np.loss, rtol=1e-10)
+        np.testing.assert_allclose(h_other.val_loss, h_np.val_loss, rtol=1e-10)
+        assert h_other.metrics == h_np.metrics and h_other.updates == h_np.updates
+        for a, b in zip(w_other, w_np, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 # --- progress bar ---------------------------------------------------------------------------------
