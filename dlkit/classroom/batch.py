@@ -1,0 +1,325 @@
+"""Autograde a whole class: parallel sandboxed workers, one serial writer to the gradebook.
+
+Each (student, assignment) is graded by a worker process (see ``worker``) in its own throw-away
+workspace with a private SQLite gradebook. The batch merges each finished workspace into the course
+gradebook from a single thread, copies the autograded notebooks and feedback into the course's
+folders, and records the submission's digest in ``grading/classroom-state.json``. So:
+
+* the course gradebook (SQLite, or PostgreSQL through ``db_url``) only ever has one writer;
+* re-running grades only submissions that are new or changed (``force`` regrades everything), and
+  nbgrader's update-or-create calls overwrite a grade rather than add one: no duplicates;
+* an interrupted run resumes where it stopped: a submission counts as done only once its grades
+  are committed and its files copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from . import sandbox
+from .worker import DONE, Job, Result
+
+
+@dataclass
+class Course:
+    """An nbgrader course folder, read through its own nbgrader_config.py."""
+
+    root: Path
+    config: Config
+    db_url: str
+
+    @classmethod
+    def load(cls, root, db_url: str | None = None) -> Course:
+        root = Path(root).resolve()
+        # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's.
+        scripts = str(Path(sys.executable).parent)
+        if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+        config = Config()
+        if (root / "nbgrader_config.py").exists():
+            config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
+        config.CourseDirectory.root = str(root)
+        url = db_url or config.CourseDirectory.get("db_url", "sqlite:///gradebook.db")
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            url = f"sqlite:///{root / url[len('sqlite:///'):]}"  # relative to the course, not to the cwd
+        config.CourseDirectory.db_url = url
+        return cls(root, config, url)
+
+    @property
+    def coursedir(self) -> CourseDirectory:
+        return CourseDirectory(config=self.config)
+
+    @property
+    def course_id(self) -> str:
+        return self.coursedir.course_id
+
+    def folder(self, step: str, student: str = ".", assignment: str = ".") -> Path:
+        coursedir = self.coursedir
+        return Path(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student, assignment))
+
+    @property
+    def grading_dir(self) -> Path:
+        """Where the batch keeps its state, logs and report: the folder holding `submitted`."""
+        return self.folder("submitted").resolve().parent
+
+    def assignments(self) -> list[str]:
+        source = self.folder("source")
+        return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def generate_assignment(course: Course, assignment: str, db_url: str) -> None:
+    """nbgrader generate_assignment into the gradebook at `db_url`, releasing to a throw-away folder."""
+    config = Config(course.config)
+    config.CourseDirectory.db_url = db_url
+    with tempfile.TemporaryDirectory() as release:
+        config.CourseDirectory.release_directory = release
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        outcome = api.generate_assignment(assignment, force=True, create=True)
+    if not outcome["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{outcome.get('error')}")
+
+
+def ensure_in_gradebook(course: Course, assignments: list[str]) -> None:
+    """Add assignments the course gradebook does not know yet (a fresh clone has no gradebook)."""
+    with Gradebook(course.db_url, course.course_id) as gb:
+        known = {a.name for a in gb.assignments}
+    for assignment in assignments:
+        if assignment not in known:
+            generate_assignment(course, assignment, course.db_url)
+
+
+def submission_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def find_submissions(course: Course, assignments: list[str]) -> list[tuple[str, str, Path]]:
+    """(student, assignment, folder) for every submission in the course's submitted folder."""
+    found = []
+    submitted = course.folder("submitted")
+    if not submitted.exists():
+        return found
+    for student in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        for assignment in assignments:
+            if (student / assignment).is_dir():
+                found.append((student.name, assignment, student / assignment))
+    return found
+
+
+class WorkerProcess:
+    """One long-lived grading worker (one parallel slot), restarted if it dies or overruns."""
+
+    def __init__(self, slot: int, prefix: list[str], log_path: Path):
+        self.uid = sandbox.FIRST_SANDBOX_UID + slot
+        self.prefix = prefix
+        self.log_path = log_path
+        self.process = None
+
+    def _start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [*self.prefix, sys.executable, "-m", "dlkit.classroom.worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+
+    def run(self, job_path: Path, timeout: float) -> bool:
+        """Send one job; False if the worker did not answer within `timeout` seconds (it is killed)."""
+        if self.process is None or self.process.poll() is not None:
+            self._start()
+        try:
+            self.process.stdin.write(f"{job_path}\n".encode())
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            self.kill()
+            return False
+        expected = f"{DONE} {job_path}".encode()
+        deadline = time.monotonic() + timeout
+        buffer = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            while time.monotonic() < deadline:
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                    continue
+                chunk = os.read(self.process.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                buffer += chunk
+                if expected in buffer.splitlines():
+                    return True
+        self.kill()
+        return False
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait()
+        self.process = None
+        sandbox.kill_user_processes(self.uid)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def merge(course: Course, gb: Gradebook, job: Job, result: Result) -> None:
+    """Copy one graded submission from its workspace into the course gradebook and folders."""
+    workspace = Path(job.workspace)
+    private = workspace / "gradebook.db"
+    gb.update_or_create_student(job.student)
+    graded = {}
+    timestamp = None
+    if private.exists() and (workspace / "result.json").exists():
+        with Gradebook(f"sqlite:///{private}", job.course_id) as private_gb:
+            try:
+                submission = private_gb.find_submission(job.assignment, job.student)
+            except MissingEntry:
+                submission = None
+            if submission is not None:
+                timestamp = submission.timestamp
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        graded[notebook.name, grade.name] = (grade.auto_score, grade.needs_manual_grade)
+                    for comment in notebook.comments:
+                        graded[notebook.name, "comment", comment.name] = comment.auto_comment
+    submission = gb.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            grade.auto_score, grade.needs_manual_grade = graded.get((notebook.name, grade.name), (0.0, False))
+        for comment in notebook.comments:
+            comment.auto_comment = graded.get((notebook.name, "comment", comment.name))
+    gb.db.commit()
+
+    for step in ("autograded", "feedback"):
+        target = course.folder(step, job.student, job.assignment)
+        shutil.rmtree(target, ignore_errors=True)
+        produced = workspace / step / job.student / job.assignment
+        if produced.exists():
+            shutil.copytree(produced, target)
+    log = course.grading_dir / "logs" / job.student / f"{job.assignment}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    if (workspace / "autograde.log").exists():
+        shutil.copyfile(workspace / "autograde.log", log)
+
+
+class State:
+    """What has been graded: submission digest and result per 'student/assignment', saved atomically."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries = json.loads(path.read_text()) if path.exists() else {}
+
+    def is_current(self, student: str, assignment: str, digest: str) -> bool:
+        return self.entries.get(f"{student}/{assignment}", {}).get("digest") == digest
+
+    def record(self, result: Result, digest: str) -> None:
+        self.entries[f"{result.student}/{result.assignment}"] = {"digest": digest, "result": asdict(result)}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.entries, indent=1))
+        os.replace(temporary, self.path)
+
+    def results(self) -> list[dict]:
+        return [entry["result"] for _, entry in sorted(self.entries.items())]
+
+
+def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, workers: int = 2,
+                force: bool = False, log=print) -> State:
+    """Autograde every new or changed submission of `assignments`; returns the updated state."""
+    ensure_in_gradebook(course, assignments)
+    state = State(course.grading_dir / "classroom-state.json")
+    todo = []
+    for student, assignment, folder in find_submissions(course, assignments):
+        digest = submission_digest(folder)
+        if force or not state.is_current(student, assignment, digest):
+            todo.append((student, assignment, folder, digest))
+    log(f"{len(todo)} submissions to grade ({workers} workers)")
+    if not todo:
+        return state
+
+    scratch = Path(tempfile.mkdtemp(prefix="dlkit-grade-"))
+    os.chmod(scratch, 0o755)
+    try:
+        template = scratch / "template.db"
+        grade_cells = {}
+        for assignment in assignments:
+            generate_assignment(course, assignment, f"sqlite:///{template}")
+        with Gradebook(f"sqlite:///{template}", course.course_id) as gb:
+            for assignment in assignments:
+                notebooks = gb.find_assignment(assignment).notebooks
+                grade_cells[assignment] = {nb.name: [cell.name for cell in nb.grade_cells] for nb in notebooks}
+
+        prefix = sandbox.namespace_prefix(limits)
+        (course.grading_dir / "logs").mkdir(parents=True, exist_ok=True)
+        pool = [WorkerProcess(slot, prefix, course.grading_dir / "logs" / f"worker-{slot}.log")
+                for slot in range(workers)]
+        free = list(pool)
+        lock = threading.Lock()
+
+        def run(index, student, assignment, folder):
+            with lock:
+                process = free.pop()
+            workspace = scratch / f"job-{index}"
+            workspace.mkdir()
+            job = Job(assignment, student, str(folder), str(course.folder("source", ".", assignment)),
+                      grade_cells[assignment], str(template), str(workspace), asdict(limits),
+                      process.uid, course.course_id, str(course.root / "nbgrader_config.py"))
+            job.save(scratch / f"job-{index}.json")
+            hard_limit = limits.notebook_timeout * len(grade_cells[assignment]) + 120
+            try:
+                finished = process.run(scratch / f"job-{index}.json", hard_limit)
+            finally:
+                with lock:
+                    free.append(process)
+            if finished and (workspace / "result.json").exists():
+                result = Result(**json.loads((workspace / "result.json").read_text()))
+            else:
+                result = Result(student, assignment, reasons=[
+                    f"grading stopped: no result within the hard limit of {hard_limit} s (0 points)"])
+            return job, result
+
+        with ThreadPoolExecutor(max_workers=workers) as executor, Gradebook(course.db_url, course.course_id) as gb:
+            futures = {executor.submit(run, i, s, a, f): d for i, (s, a, f, d) in enumerate(todo)}
+            for done, future in enumerate(as_completed(futures), 1):
+                job, result = future.result()
+                merge(course, gb, job, result)
+                if not (Path(job.workspace) / "result.json").exists():
+                    result.score, result.max_score = 0.0, gb.find_submission(job.assignment, job.student).max_score
+                state.record(result, futures[future])
+                shutil.rmtree(job.workspace, ignore_errors=True)
+                log(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: {result.score:g}/{result.max_score:g}"
+                    + (f"  ({'; '.join(result.reasons)})" if result.reasons else ""))
+        for process in pool:
+            process.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return state
+
+
+def export_grades(course: Course, path: Path) -> None:
+    """nbgrader export (its CSV plugin) of the whole gradebook to `path`."""
+    command = [sys.executable, "-m", "nbgrader", "export", f"--to={path}",
+               f"--CourseDirectory.db_url={course.db_url}", f"--CourseDirectory.root={course.root}"]
+    subprocess.run(command, cwd=course.root, check=True, capture_output=True)

@@ -1,0 +1,392 @@
+"""Grade one student's assignment in a throw-away workspace, under the sandbox's limits.
+
+The batch starts one worker process per (student, assignment):
+``unshare -n python -m dlkit.classroom.worker JOB.json``. The worker builds a private nbgrader course
+in the job's workspace (the assignment's source folder, the student's submission and a private copy
+of the gradebook), drives ``nbgrader autograde`` and ``generate_feedback`` on it, and writes
+``result.json`` next to them. The batch then merges the private gradebook into the real one, one
+worker at a time, so parallel workers never write the same database.
+
+nbgrader does the grading; this module only adds what a class of untrusted submissions needs:
+
+* the kernel is the sandboxed kernelspec (limits, unprivileged user, see ``sandbox``);
+* ``SandboxedExecute``, nbgrader's ``Execute`` preprocessor with a notebook-wide time budget, an
+  output cap while cells run, and a dead kernel recorded as an error in its cell (the cells before
+  keep their points, the cells after it are marked as not run) instead of failing the notebook;
+* checks nbgrader does not report on its own: renamed or unreadable notebooks, test cells edited
+  or deleted (restored from the source by nbgrader, reported here), files written outside the
+  student's folder, leftover processes, and the static tampering scan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.api import Gradebook
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.converters import Autograde
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import compute_checksum
+from traitlets import Integer
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from . import sandbox, tamper
+
+# Error names in cell outputs that mean "a limit was hit", with the reason shown to instructors.
+LIMIT_ERRORS = {
+    "CellTimeoutError": "time limit",
+    "KernelDied": "kernel died",
+    "MemoryError": "memory limit",
+    "OutputLimit": "output limit",
+    "BlockingIOError": "process limit",
+    "SystemExit": "called sys.exit()",
+}
+
+
+@dataclass
+class Job:
+    """Everything a worker needs; written as JSON by the batch."""
+
+    assignment: str
+    student: str
+    submission: str  # folder holding the student's files
+    source: str  # the instructor's source folder of the assignment
+    grade_cells: dict[str, list[str]]  # notebook name -> ids of its test (grade) cells
+    template_db: str  # a SQLite gradebook that knows the assignment
+    workspace: str
+    limits: dict
+    uid: int | None = None
+    course_id: str = "course"
+    config_file: str | None = None  # the course's nbgrader_config.py
+
+    @classmethod
+    def load(cls, path) -> Job:
+        return cls(**json.loads(Path(path).read_text()))
+
+    def save(self, path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=1))
+
+
+@dataclass
+class Result:
+    """What the batch records for one (student, assignment)."""
+
+    student: str
+    assignment: str
+    score: float = 0.0
+    max_score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    tampering: list[str] = field(default_factory=list)
+    # notebook -> grade cell -> {"score", "max_score", "failure"}
+    cells: dict[str, dict[str, dict]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute with a notebook time budget, an output cap and survivable kernel deaths."""
+
+    notebook_timeout = Integer(300, help="seconds for the whole notebook").tag(config=True)
+    max_output_bytes = Integer(2 * 2**20, help="output kept per cell while it runs").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._kernel_death = None
+        self.timeout_func = self._cell_timeout
+        return super().preprocess(nb, resources, km)
+
+    def _cell_timeout(self, cell) -> int:
+        remaining = int(self._deadline - time.monotonic())
+        if remaining < self.timeout:
+            message = f"the notebook's time budget ({self.notebook_timeout} s) ran out"
+        else:
+            message = f"the cell ran longer than {self.timeout} s"
+        self.error_on_timeout = {"ename": "CellTimeoutError", "evalue": message,
+                                 "traceback": [f"CellTimeoutError: {message}"]}
+        return max(1, min(self.timeout, remaining))
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._kernel_death is not None:
+            cell.outputs = [_error("KernelDied", f"not run: the kernel died in an earlier cell ({self._kernel_death})")]
+            return cell, resources
+        self._output_bytes = 0
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._kernel_death = self._how_kernel_ended()
+            cell.outputs.append(_error("KernelDied", f"the kernel died while running this cell ({self._kernel_death})"))
+            return cell, resources
+
+    def _how_kernel_ended(self) -> str:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        code = process.poll() if process is not None else None
+        if code is None:
+            return "no exit status"
+        if code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        return f"exit code {code}"
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
+        self._output_bytes += size
+        if self._output_bytes > self.max_output_bytes:
+            if not any(out.get("ename") == "OutputLimit" for out in outs):
+                outs.append(_error("OutputLimit", f"output beyond {self.max_output_bytes // 2**20} MB was dropped"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def failure_message(cell) -> str:
+    """The first error in a cell's outputs as 'Name: first line of message' (empty if none)."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            first_line = (out.get("evalue") or "").strip().splitlines()[:1]
+            return f"{out.get('ename')}: {first_line[0] if first_line else ''}".strip()[:300]
+    return ""
+
+
+def prepare_submission(folder: Path, grade_cells: dict[str, list[str]]) -> list[str]:
+    """Fix what can be fixed before nbgrader sees the submission; return the reasons to record.
+
+    A notebook that is missing while exactly one unexpected notebook is present was renamed (LMS
+    downloads add suffixes such as ``-1``): it is graded under its expected name. A file that is
+    not a readable notebook is removed, so nbgrader gives that notebook zero.
+    """
+    reasons = []
+    expected = {f"{name}.ipynb" for name in grade_cells}
+    present = {p.name for p in folder.glob("*.ipynb")}
+    missing, unknown = sorted(expected - present), sorted(present - expected)
+    if len(missing) == 1 and len(unknown) == 1:
+        (folder / unknown[0]).rename(folder / missing[0])
+        reasons.append(f"notebook renamed: graded {unknown[0]} as {missing[0]}")
+        missing = []
+    for name in missing:
+        reasons.append(f"notebook missing: {name} (0 points)")
+    for name in sorted(expected & {p.name for p in folder.glob("*.ipynb")}):
+        path = folder / name
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except Exception as error:  # noqa: BLE001 - every way of being unreadable ends the same
+            path.unlink()
+            reasons.append(f"not a valid notebook: {name} ({type(error).__name__}: {str(error)[:120]}) (0 points)")
+            continue
+        reasons += _check_test_cells(nb, name, grade_cells[name[: -len(".ipynb")]])
+    return reasons
+
+
+def _check_test_cells(nb, name: str, grade_ids: list[str]) -> list[str]:
+    """Test cells deleted or edited (nbgrader restores edited ones from the source before grading)."""
+    reasons = []
+    seen = set()
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if "grade_id" not in meta:
+            continue
+        seen.add(meta["grade_id"])
+        if (meta.get("locked") or meta.get("grade")) and "checksum" in meta and compute_checksum(cell) != meta["checksum"]:
+            reasons.append(f"{name}: cell {meta['grade_id']} was edited (restored from the source for grading)")
+    deleted = [grade_id for grade_id in grade_ids if grade_id not in seen]
+    if deleted:
+        reasons.append(f"{name}: test cells deleted: {', '.join(deleted)} (0 points for them)")
+    return reasons
+
+
+def nbgrader_config(job: Job, workspace: Path) -> Config:
+    """The course's own nbgrader configuration, pointed at the private workspace."""
+    config = Config()
+    if job.config_file and Path(job.config_file).exists():
+        path = Path(job.config_file)
+        config.merge(PyFileConfigLoader(path.name, path=str(path.parent)).load_config())
+    limits = sandbox.Limits(**job.limits)
+    config.CourseDirectory.root = str(workspace)
+    config.CourseDirectory.course_id = job.course_id
+    config.CourseDirectory.source_directory = "source"
+    config.CourseDirectory.submitted_directory = "submitted"
+    config.CourseDirectory.autograded_directory = "autograded"
+    config.CourseDirectory.feedback_directory = "feedback"
+    config.CourseDirectory.db_url = f"sqlite:///{workspace / 'gradebook.db'}"
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    config.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p for p in default]
+    config.Execute.kernel_name = sandbox.KERNEL_NAME
+    config.Execute.timeout = limits.cell_timeout
+    config.SandboxedExecute.notebook_timeout = limits.notebook_timeout
+    config.SandboxedExecute.max_output_bytes = limits.max_output_mb * 2**20
+    config.LimitOutput.max_lines = limits.max_output_lines
+    return config
+
+
+def _isolate_environment(workspace: Path) -> None:
+    """Private homes and runtime folders; one thread per kernel for the maths libraries."""
+    home = workspace / "home"
+    (home / "tmp").mkdir(parents=True)
+    runtime = workspace / "runtime"
+    runtime.mkdir(mode=0o700)
+    os.environ.update(
+        HOME=str(home), TMPDIR=str(home / "tmp"), JUPYTER_PATH=str(workspace / "jupyter"),
+        JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(workspace / "jupyter-config"),
+        IPYTHONDIR=str(home / ".ipython"), MPLCONFIGDIR=str(home / ".matplotlib"), MPLBACKEND="Agg",
+        OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
+    )
+
+
+def files_written_outside(uid: int, allowed: list[Path], roots: list[Path]) -> list[Path]:
+    """Files owned by the sandbox user under `roots`, other than in the `allowed` folders.
+
+    The user can only create files in folders it owns or that are world-writable, so only those
+    folders are walked.
+    """
+    found = []
+    stack = [r for r in roots if r.exists()]
+    while stack:
+        folder = stack.pop()
+        if any(folder == a or a in folder.parents for a in allowed):
+            continue
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                if info.st_uid == uid or info.st_mode & stat.S_IWOTH:
+                    stack.append(path)
+                if info.st_uid == uid and not any(path == a or a in path.parents for a in allowed):
+                    found.append(path)
+            elif info.st_uid == uid:
+                found.append(path)
+    return found
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+def grade(job: Job) -> Result:
+    """Autograde and build feedback for one submission inside `job.workspace`."""
+    start = time.monotonic()
+    workspace = Path(job.workspace)
+    submitted = workspace / "submitted" / job.student / job.assignment
+    shutil.copytree(job.submission, submitted)
+    shutil.copytree(job.source, workspace / "source" / job.assignment)
+    shutil.copyfile(job.template_db, workspace / "gradebook.db")
+    _isolate_environment(workspace)
+    limits = sandbox.Limits(**job.limits)
+    uid = job.uid if job.uid is not None and sandbox.can_drop_privileges() else None
+    sandbox.write_kernelspec(workspace / "jupyter", limits, uid)
+
+    result = Result(job.student, job.assignment)
+    result.reasons = prepare_submission(submitted, job.grade_cells)
+    for path in sorted(submitted.glob("*.ipynb")):
+        result.tampering += [f"{path.name} {finding} [{finding.kind}]" for finding in tamper.scan_file(path)]
+
+    config = nbgrader_config(job, workspace)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    before = _files(workspace)
+    outcome = api.autograde(job.assignment, job.student, force=True, create=True)
+    (workspace / "autograde.log").write_text((outcome.get("log") or "") + (outcome.get("error") or ""))
+
+    graded_folder = workspace / "autograded" / job.student / job.assignment
+    if uid is not None:
+        leftover = sandbox.kill_user_processes(uid)
+        if leftover:
+            result.reasons.append(f"{leftover} processes were still running after the notebook; killed")
+        outside = files_written_outside(uid, [graded_folder, workspace / "home"], [workspace, Path("/tmp"),
+                                                                                    Path("/var/tmp"), Path("/dev/shm")])
+    else:
+        outside = sorted(p for p in _files(workspace) - before
+                         if graded_folder not in p.parents and workspace / "home" not in p.parents
+                         and p.parent != workspace and "feedback" not in p.parts)
+    for path in outside:
+        result.reasons.append(f"wrote a file outside its folder: {path} (deleted)")
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+    if not outcome["success"]:
+        lines = [line for line in (outcome.get("error") or outcome.get("log") or "").splitlines() if line.strip()]
+        result.reasons.append(f"autograde failed: {lines[-1] if lines else 'no message'} (0 points)")
+        shutil.rmtree(graded_folder, ignore_errors=True)
+    else:
+        api.generate_feedback(job.assignment, job.student, force=True)
+    _collect_scores(job, workspace, graded_folder, result)
+    result.seconds = round(time.monotonic() - start, 2)
+    return result
+
+
+def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Result) -> None:
+    """Scores from the private gradebook (0 where nothing was graded) and each test cell's failure."""
+    with Gradebook(f"sqlite:///{workspace / 'gradebook.db'}", job.course_id) as gb:
+        submission = gb.update_or_create_submission(job.assignment, job.student)
+        for notebook in submission.notebooks:
+            path = graded_folder / f"{notebook.name}.ipynb"
+            nb = nbformat.read(path, as_version=4) if path.exists() else None
+            cells_by_id = {}
+            if nb is not None:
+                for index, cell in enumerate(nb.cells):
+                    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                    cells_by_id[grade_id] = cell
+                    message = failure_message(cell)
+                    limit = LIMIT_ERRORS.get(message.split(":")[0])
+                    if limit:
+                        result.reasons.append(f"{notebook.name} cell {index}: {limit}: {message}")
+            for grade in notebook.grades:
+                if grade.auto_score is None and not grade.needs_manual_grade:
+                    grade.auto_score = 0
+                cell = cells_by_id.get(grade.name)
+                result.cells.setdefault(notebook.name, {})[grade.name] = {
+                    "score": grade.score, "max_score": grade.max_score,
+                    "failure": failure_message(cell) if cell is not None else "not graded",
+                }
+            gb.db.commit()
+        result.score, result.max_score = submission.score, submission.max_score
+    result.reasons = list(dict.fromkeys(result.reasons))
+
+
+DONE = "dlkit-grade-done"
+
+
+def serve() -> None:
+    """Grade the jobs whose JSON paths arrive on stdin, one per line; answer each with a DONE line.
+
+    One long-lived worker per parallel slot saves the seconds that importing nbgrader costs.
+    """
+    sandbox.bring_up_loopback()
+    drop_user = sandbox.make_interpreter_reachable()
+    if not drop_user and sandbox.can_drop_privileges():
+        print("warning: the sandbox user cannot reach this Python; student code runs as root", file=sys.stderr)
+    for line in sys.stdin:
+        path = Path(line.strip())
+        job = Job.load(path)
+        if not drop_user:
+            job.uid = None
+        try:
+            result = grade(job)
+        except Exception as error:  # noqa: BLE001 - one broken job must not stop the others
+            result = Result(job.student, job.assignment, reasons=[f"grader error: {type(error).__name__}: {error}"])
+        (Path(job.workspace) / "result.json").write_text(json.dumps(asdict(result), indent=1))
+        print(DONE, path, flush=True)
+
+
+if __name__ == "__main__":
+    serve()
