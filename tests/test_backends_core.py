@@ -17,9 +17,10 @@ import math
 import numpy as np
 import pytest
 
-from dlkit import activations, losses, nn, optim
+from dlkit import activations, datasets, losses, nn, optim
 from dlkit.backend import asarray, get_backend, namespace, set_backend, to_numpy, use_backend
 from dlkit.gradcheck import check_gradients
+from dlkit.train import EarlyStopping, fit
 
 BACKENDS = {
     "numpy": ("numpy", None),
@@ -302,6 +303,27 @@ def test_optimizer_20_steps(backend, name, dtype):
 
     (history, _), _ = backend.compare(train, X, y, dtype=dtype)
     assert history[-1] < history[0]
+
+
+# --- fit on XOR -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fit_on_xor(backend, dtype):
+    X, y = datasets.xor(64, noise=0.05, rng=_rng(24))
+    X_val, y_val = datasets.xor(16, noise=0.05, rng=_rng(25))
+
+    def train(X, y, X_val, y_val):
+        model = nn.MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=_rng(26), dtype=dtype)
+        history = fit(model, losses.BinaryCrossEntropy(), optim.Adam(model.parameters(), lr=0.1), X, y,
+                      epochs=30, batch_size=32, rng=_rng(27), validation_data=(X_val, y_val),
+                      metrics=("accuracy",), clip_norm=5.0, l2=1e-4, callbacks=(EarlyStopping(patience=50),))
+        return {"loss": history.loss, "val_loss": history.val_loss, "accuracy": history.metrics["accuracy"],
+                "grad_norms": history.grad_norms, "weights": [p.value for p in model.parameters()],
+                "predictions": model(X_val)}
+
+    got, _ = backend.compare(train, X, y, X_val, y_val, dtype=dtype)
+    assert got["accuracy"][-1] == 1.0 and got["loss"][-1] < 0.2 * got["loss"][0]
 
 
 # --- dropout ---------------------------------------------------------------------------------------
