@@ -211,6 +211,12 @@ def merge(course: Course, gb: Gradebook, job: Job, result: Result) -> None:
         for comment in notebook.comments:
             comment.auto_comment = graded.get((notebook.name, "comment", comment.name))
     gb.db.commit()
+    # The course gradebook is the truth for scores, also when the worker could not report any.
+    result.score, result.max_score = submission.score, submission.max_score
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            result.cells.setdefault(notebook.name, {}).setdefault(grade.name, {
+                "score": grade.score, "max_score": grade.max_score, "failure": "not graded"})
 
     for step in ("autograded", "feedback"):
         target = course.folder(step, job.student, job.assignment)
@@ -305,8 +311,6 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
             for done, future in enumerate(as_completed(futures), 1):
                 job, result = future.result()
                 merge(course, gb, job, result)
-                if not (Path(job.workspace) / "result.json").exists():
-                    result.score, result.max_score = 0.0, gb.find_submission(job.assignment, job.student).max_score
                 state.record(result, futures[future])
                 shutil.rmtree(job.workspace, ignore_errors=True)
                 log(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: {result.score:g}/{result.max_score:g}"

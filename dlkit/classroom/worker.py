@@ -337,6 +337,7 @@ def grade(job: Job) -> Result:
 def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Result) -> None:
     """Scores from the private gradebook (0 where nothing was graded) and each test cell's failure."""
     with Gradebook(f"sqlite:///{workspace / 'gradebook.db'}", job.course_id) as gb:
+        gb.update_or_create_student(job.student)
         submission = gb.update_or_create_submission(job.assignment, job.student)
         for notebook in submission.notebooks:
             path = graded_folder / f"{notebook.name}.ipynb"
