@@ -1,19 +1,23 @@
 """Time dlkit's fit against a PyTorch CPU training loop on the same MLPs, and print a markdown table.
 
-    .venv/bin/python benchmarks/bench_fit.py [--repeats 5]
+    .venv/bin/python benchmarks/bench_fit.py [--repeats 5] [--threads N]
 
 For each network (ReLU MLP, float32, softmax cross-entropy, SGD with momentum 0.9,
 shuffled mini-batches) both libraries train one epoch on the same random data,
 each in its own fresh process: one warm-up epoch, then the median of `repeats`
 timed epochs, reported as training samples per second. The PyTorch loop is the
 usual one (index a batch, forward, loss, zero_grad, backward, step, loss.item()),
-so both sides read the loss back once per batch, as fit does.
+so both sides read the loss back once per batch, as fit does. Both use every core
+by default (NumPy through OpenBLAS, PyTorch through its intra-op threads);
+``--threads N`` sets OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS
+for both workers.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -106,6 +110,7 @@ def versions():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=None, help="BLAS/OpenMP threads for both libraries")
     parser.add_argument("--worker", nargs=2, metavar=("LIBRARY", "NETWORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -115,14 +120,20 @@ def main():
         print(json.dumps({"seconds": seconds, "samples": n}))
         return
 
-    print(f"dlkit fit vs PyTorch (CPU), float32, SGD momentum {MOMENTUM}; {versions()}")
+    environment = dict(os.environ)
+    if args.threads is not None:
+        for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            environment[variable] = str(args.threads)
+    threads = "default threads" if args.threads is None else f"{args.threads} thread(s)"
+    print(f"dlkit fit vs PyTorch (CPU), float32, SGD momentum {MOMENTUM}, {threads}; {versions()}")
     print("| network | batch | dlkit samples/s | PyTorch samples/s | dlkit / PyTorch |")
     print("|---|---|---|---|---|")
     for network, (_, batch, _) in NETWORKS.items():
         rates = {}
         for library in ("dlkit", "torch"):
             command = [sys.executable, __file__, "--repeats", str(args.repeats), "--worker", library, network]
-            result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+            worker = subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
+            result = json.loads(worker.stdout)
             rates[library] = result["samples"] / result["seconds"]
         print(f"| {network} | {batch} | {rates['dlkit']:,.0f} | {rates['torch']:,.0f} | "
               f"{rates['dlkit'] / rates['torch']:.2f}x |", flush=True)
