@@ -46,6 +46,7 @@ def check_close(name, got, expected, inputs=None, hint=None, rtol=None, atol=1e-
         Tolerances of ``np.isclose``; rtol defaults to 1e-5 for float32/float16 results
         and 1e-7 otherwise.
     """
+    __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks: the message says it all
     problem = _diagnose(got, expected, rtol, atol)
     if problem is not None:
         raise AssertionError(_message(name, problem, got, expected, inputs, hint))
@@ -76,6 +77,7 @@ def check_function(student_fn, reference_fn, cases, *, name=None, output_names=N
     rtol, atol : float
         Tolerances, as in `check_close`.
     """
+    __tracebackhide__ = True
     name = name or getattr(student_fn, "__name__", "your function")
     forbidden = (reference_fn,) if forbidden is None else tuple(forbidden)
     culprit = _calls_forbidden(student_fn, forbidden)
@@ -175,7 +177,7 @@ def _shape_hint(got, expected):
 
 def _message(name, problem, got, expected, inputs, hint):
     what, specific_hint = problem
-    lines = [f"{name} is not right yet: {what}"]
+    lines = [f"{name} is not right yet.", f"  problem: {what}"]
     for arg, value in (inputs or {}).items():
         lines.append(f"  input {arg} = {_show(value)}")
     lines.append(f"  expected: {_show(expected)}")
@@ -210,6 +212,7 @@ def _argument_names(fn):
 
 
 def _call(fn, args, name, forbidden, inputs):
+    __tracebackhide__ = True
     try:
         with _trapped(forbidden, fn):
             return fn(*args)
@@ -217,19 +220,20 @@ def _call(fn, args, name, forbidden, inputs):
         raise AssertionError(_refusal(name, called.target)) from None
     except NotImplementedError:
         raise AssertionError(
-            f"{name} is not written yet: replace `raise NotImplementedError()` with your code, "
-            "then run its cell."
+            f"{name} is not written yet.\n"
+            "  hint: replace `raise NotImplementedError()` with your code, then run its cell."
         ) from None
     except Exception as error:
         shown = "".join(f"\n  input {arg} = {_show(value)}" for arg, value in inputs.items())
         raise AssertionError(
-            f"{name} raised {type(error).__name__}: {error}{shown}\n"
+            f"{name} stopped with an error.\n  error: {type(error).__name__}: {error}{shown}\n"
             "  hint: the traceback above points at the line of your code that failed."
         ) from error
 
 
 def _split_outputs(name, got, expected, output_names, inputs):
     """(output name, got, expected) triples: one per returned value."""
+    __tracebackhide__ = True
     if output_names is None:
         return [(None, got, expected)]
     if not isinstance(got, (tuple, list)) or len(got) != len(output_names):
@@ -242,9 +246,10 @@ def _split_outputs(name, got, expected, output_names, inputs):
 
 
 def _refusal(name, target):
-    return (f"{name} calls dlkit's reference `{_qualified(target)}` instead of computing the answer itself. "
-            "The checks compare your code with that reference, so calling it proves nothing: "
-            "write the computation yourself with NumPy.")
+    return (f"{name} calls dlkit's answer instead of computing its own.\n"
+            f"  problem: it calls `{_qualified(target)}`, the reference the checks compare with, "
+            "so the checks would prove nothing.\n"
+            "  hint: write the computation yourself with NumPy.")
 
 
 def _qualified(obj):

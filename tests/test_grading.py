@@ -48,13 +48,13 @@ def test_the_message_shows_input_expected_got_and_one_hint():
     message = _failure(np.array([1.0, 1.0]), np.array([0.0, 1.0]), inputs={"z": np.array([0.0, 2.0])},
                        hint="step(0) is 0.")
     lines = message.splitlines()
-    assert lines[0] == ("f(z) is not right yet: "
-                        "1 of 2 value(s) differ; the largest difference is 1 at index (0,).")
-    assert lines[1].startswith("  input z = [0., 2.] (shape (2,), dtype float64)")
-    assert lines[2].startswith("  expected: [0., 1.]")
-    assert lines[3].startswith("  got:      [1., 1.]")
-    assert lines[4] == "  hint: step(0) is 0."
-    assert len(lines) == 5
+    assert lines[0] == "f(z) is not right yet."
+    assert lines[1] == "  problem: 1 of 2 value(s) differ; the largest difference is 1 at index (0,)."
+    assert lines[2] == "  input z = [0., 2.] (shape (2,), dtype float64)"
+    assert lines[3] == "  expected: [0., 1.] (shape (2,), dtype float64)"
+    assert lines[4] == "  got:      [1., 1.] (shape (2,), dtype float64)"
+    assert lines[5] == "  hint: step(0) is 0."
+    assert len(lines) == 6
 
 
 def test_a_specific_problem_brings_its_own_hint_instead_of_the_callers():
@@ -146,7 +146,7 @@ def test_the_failure_names_the_function_and_its_input():
         return np.where(np.asarray(z) >= 0, 1.0, 0.0)
 
     message = _function_failure(step, hint="step(0) = 0.")
-    assert message.startswith("step is not right yet: 1 of 3 value(s) differ")
+    assert message.startswith("step is not right yet.\n  problem: 1 of 3 value(s) differ")
     assert "input z = [-1.,  0.,  2.]" in message and "hint: step(0) = 0." in message
 
 
@@ -161,14 +161,17 @@ def test_an_unwritten_exercise_says_so():
     def step(z):
         raise NotImplementedError()
 
-    assert "step is not written yet: replace `raise NotImplementedError()`" in _function_failure(step)
+    message = _function_failure(step)
+    assert message.startswith("step is not written yet.\n")
+    assert "replace `raise NotImplementedError()` with your code" in message
 
 
 def test_an_exception_in_the_students_code_is_reported_with_the_input():
     def step(z):
         return z.nonexistent
 
-    with pytest.raises(AssertionError, match=re.escape("step raised AttributeError")) as info:
+    expected = re.escape("step stopped with an error.\n  error: AttributeError")
+    with pytest.raises(AssertionError, match=expected) as info:
         grading.check_function(step, activations.step, [(np.zeros(2),)])
     assert "input z = [0., 0.]" in str(info.value)
     assert isinstance(info.value.__cause__, AttributeError)  # the traceback shows the student's line
@@ -211,7 +214,8 @@ def imports_it_inside(z):
 )
 def test_a_function_that_calls_the_reference_fails(student):
     message = _function_failure(student)
-    assert "calls dlkit's reference `dlkit.activations.step` instead of computing the answer" in message
+    assert message.startswith(f"{student.__name__} calls dlkit's answer instead of computing its own.")
+    assert "it calls `dlkit.activations.step`, the reference the checks compare with" in message
 
 
 def test_a_closure_over_the_reference_fails():
@@ -220,7 +224,7 @@ def test_a_closure_over_the_reference_fails():
     def student(z):
         return reference(z)
 
-    assert "calls dlkit's reference" in _function_failure(student)
+    assert "calls dlkit's answer" in _function_failure(student)
 
 
 def test_the_trap_is_removed_after_the_call():
@@ -276,7 +280,7 @@ def test_several_outputs_are_checked_one_by_one():
 
     grading.check_function(reference, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
     message = _function_failure(wrong_b, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
-    assert message.startswith("wrong_b, output b is not right yet")
+    assert message.startswith("wrong_b, output b is not right yet.")
     message = _function_failure(two_values, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
     assert "it should return 3 values (w, b, mistakes), it returned 2" in message
     assert "return w, b, mistakes" in message
