@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 
-from .backend import namespace
 from ._validation import as_float_array, check_positive
+from .backend import namespace
 
 __all__ = ["l1_penalty", "l1_grad", "l2_penalty", "l2_grad", "global_norm", "clip_by_global_norm"]
 

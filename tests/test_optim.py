@@ -17,7 +17,8 @@ def quadratic(w):
 
 def rosenbrock(w):
     x, y = w
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2, np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+    gradient = np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2, gradient
 
 
 def minimise(optimizer_factory, f, w0, steps):
@@ -39,6 +40,7 @@ def one_step(optimizer_factory, w0):
     return p.value, g
 
 
+NO_TORCH = "torch is a benchmark-only dependency; the comparison with torch.optim needs it"
 W0 = [-2.0, 0.5]
 LR = 0.1
 
@@ -119,7 +121,7 @@ CASES = [
 
 @pytest.mark.parametrize(("ours", "theirs", "hyper"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_twenty_steps_match_torch_optim(ours, theirs, hyper):
-    torch = pytest.importorskip("torch", reason="torch is a benchmark-only dependency; the comparison needs it")
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     rng = np.random.default_rng(0)
     # Two parameters (a matrix and a vector) so that per-parameter state is exercised;
     # loss ½‖M W − T‖² + ½‖b − c‖² with its gradient written out.
@@ -135,13 +137,14 @@ def test_twenty_steps_match_torch_optim(ours, theirs, hyper):
     reference = getattr(torch.optim, theirs)(tensors, **hyper)
     for _ in range(20):
         optimizer.zero_grad()
-        for p, g in zip(params, gradients(params[0].value, params[1].value)):
+        for p, g in zip(params, gradients(params[0].value, params[1].value), strict=True):
             p.grad += g
         optimizer.step()
-        for t, g in zip(tensors, gradients(tensors[0].detach().numpy(), tensors[1].detach().numpy())):
+        values = [t.detach().numpy() for t in tensors]
+        for t, g in zip(tensors, gradients(*values), strict=True):
             t.grad = torch.tensor(g)
         reference.step()
-    for p, t in zip(params, tensors):
+    for p, t in zip(params, tensors, strict=True):
         np.testing.assert_allclose(p.value, t.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -230,7 +233,7 @@ def test_cosine_annealing_closed_form_and_floor():
 
 
 def test_schedules_match_torch():
-    torch = pytest.importorskip("torch", reason="torch is a benchmark-only dependency; the comparison needs it")
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     for ours, theirs, kwargs in [("StepLR", "StepLR", dict(step_size=3, gamma=0.3)),
                                  ("CosineAnnealingLR", "CosineAnnealingLR", dict(T_max=7, eta_min=0.001))]:
         optimizer = optim.SGD([Parameter(np.zeros(1))], lr=0.1)
