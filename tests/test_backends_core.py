@@ -12,8 +12,10 @@ to the largest entry. Backends that cannot run here skip, with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
+import array_api_strict
 import numpy as np
 import pytest
 
@@ -29,6 +31,7 @@ BACKENDS = {
     "cupy": ("cupy", None),
     "torch-cuda": ("torch", "cuda"),
 }
+API_VERSION = "2023.12"
 TOLERANCE = {"float64": 1e-10, "float32": 1e-5}
 DTYPES = ["float64", "float32"]
 
@@ -103,7 +106,10 @@ def backend(request):
         loaded = set_backend(name, device)
     except (ImportError, RuntimeError) as error:  # CuPy missing, no GPU: the message says which
         pytest.skip(f"{request.param}: {error}")
-    yield Runner(request.param, loaded)
+    with contextlib.ExitStack() as stack:
+        if name == "array_api_strict":  # the version design.md writes against, nothing newer
+            stack.enter_context(array_api_strict.ArrayAPIStrictFlags(api_version=API_VERSION))
+        yield Runner(request.param, loaded)
     set_backend(previous.name, previous.device, previous.precision)
 
 
@@ -112,6 +118,16 @@ def _rng(seed=0):
 
 
 Z = np.array([[-1000.0, -30.0, -2.5, -1.0, -1e-3], [0.0, 1e-3, 0.5, 3.0, 1000.0]])
+
+
+def test_modules_refuse_arrays_of_another_backend_naming_both(backend):
+    if backend.name == "numpy":
+        pytest.skip("needs a second backend")
+    layer = nn.Dense(3, 2, rng=_rng(0))  # parameters on the backend under test
+    with pytest.raises(TypeError, match="different backends in one call") as error:
+        layer(np.ones((4, 3)))
+    library = "torch" if backend.name == "torch" else backend.name
+    assert "numpy" in str(error.value) and library in str(error.value)
 
 
 # --- activations and their gradients ---------------------------------------------------------------
