@@ -48,6 +48,13 @@ def _check_number(value, name: str, low: float, high: float = math.inf, *, low_o
     return value
 
 
+def _descend(w, step_size: float, numerator, denominator) -> None:
+    """w ← w − step_size · numerator / denominator, in place; the quotient is the only temporary."""
+    step = numerator / denominator
+    step *= step_size
+    w -= step
+
+
 class Optimizer:
     """Base class: the parameter list, the learning rate, the step count and ``zero_grad``.
 
@@ -182,7 +189,7 @@ class AdaGrad(Optimizer):
         r += g * g
         denominator = xp.sqrt(r)
         denominator += self.eps
-        w -= self.lr * (g / denominator)
+        _descend(w, self.lr, g, denominator)
 
 
 class RMSProp(Optimizer):
@@ -226,7 +233,7 @@ class RMSProp(Optimizer):
         v += (1.0 - self.alpha) * (g * g)
         denominator = xp.sqrt(v)
         denominator += self.eps
-        w -= self.lr * (g / denominator)
+        _descend(w, self.lr, g, denominator)
 
 
 class Adam(Optimizer):
@@ -284,7 +291,7 @@ class Adam(Optimizer):
         denominator = xp.sqrt(v)
         denominator *= 1.0 / math.sqrt(1.0 - beta2**self.t)
         denominator += self.eps
-        w -= (self.lr / (1.0 - beta1**self.t)) * (m / denominator)
+        _descend(w, self.lr / (1.0 - beta1**self.t), m, denominator)
 
 
 class AdamW(Adam):
