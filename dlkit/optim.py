@@ -113,8 +113,10 @@ class SGD(Optimizer):
     Course notation: momentum is v ← ξv + αg; w ← w − v (ξ = μ the momentum,
     α = γ the learning rate). It is the same rule with the learning rate folded
     into the velocity: set v = γb; then v ← γ(μb + g) = μv + γg, and w ← w − γb is
-    w ← w − v. (The two differ only when γ changes during training: torch's b
-    keeps no memory of past learning rates, the course's v does.)
+    w ← w − v. Nesterov in the same notation: v ← ξv + αg; w ← w − (ξv + αg),
+    a step along the updated velocity plus the fresh gradient. (The two forms
+    differ only when γ changes during training: torch's b keeps no memory of
+    past learning rates, the course's v does.)
 
     Parameters
     ----------
