@@ -57,18 +57,19 @@ def test_sgd_weight_decay_adds_lambda_w():
     np.testing.assert_allclose(w1, np.array(W0) - LR * (g + 0.3 * np.array(W0)), rtol=1e-15)
 
 
-def test_momentum_two_steps_match_course_form():
-    # Course form: v ← ξv + αg; w ← w − v, from v = 0.
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_three_steps_match_course_form(nesterov):
+    # Course form from v = 0: v ← ξv + αg; then w ← w − v, or w ← w − (ξv + αg) with Nesterov.
     xi, p = 0.9, Parameter(np.array(W0))
-    optimizer = optim.SGD([p], lr=LR, momentum=xi)
+    optimizer = optim.SGD([p], lr=LR, momentum=xi, nesterov=nesterov)
     w, v = np.array(W0), np.zeros(2)
-    for _ in range(2):
+    for _ in range(3):
         g = A * p.value
         optimizer.zero_grad()
         p.grad += g
         optimizer.step()
         v = xi * v + LR * g
-        w = w - v
+        w = w - (xi * v + LR * g if nesterov else v)
     np.testing.assert_allclose(p.value, w, rtol=1e-14)
 
 
