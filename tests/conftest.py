@@ -13,8 +13,8 @@ ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if pat
 _SKIP = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
 
 
-def run_nbgrader(*args, cwd, check=True):
-    """Run ``python -m nbgrader ARGS`` in `cwd` with this interpreter; return the CompletedProcess.
+def start_nbgrader(*args, cwd):
+    """Start ``python -m nbgrader ARGS`` in `cwd` with this interpreter; return the Popen.
 
     nbgrader calls the ``alembic`` script of its environment, so that environment's bin/
     goes first on PATH.
@@ -22,24 +22,38 @@ def run_nbgrader(*args, cwd, check=True):
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env = dict(os.environ, PATH=path)
     env.pop("NBGRADER_EXECUTION", None)
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=300)
-    if check and result.returncode != 0:
-        pytest.fail(f"nbgrader {' '.join(args)} failed ({result.returncode}):\n"
-                    f"{result.stdout}\n{result.stderr}")
-    return result
+    return subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.fixture
-def course_copy(tmp_path):
-    """A throw-away course directory: nbgrader_config.py and solutions/, with an empty grading/."""
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    shutil.copytree(ROOT / "solutions", tmp_path / "solutions", ignore=_SKIP)
-    (tmp_path / "grading").mkdir()
-    return tmp_path
+def finish_nbgrader(process):
+    """Wait for a started nbgrader command; fail the test with its output unless it succeeded."""
+    stdout, stderr = process.communicate(timeout=300)
+    if process.returncode != 0:
+        pytest.fail(f"{' '.join(process.args[1:])} failed ({process.returncode}):\n{stdout}\n{stderr}")
+    return stdout
+
+
+def run_nbgrader(*args, cwd):
+    """Run ``python -m nbgrader ARGS`` in `cwd`; return its standard output."""
+    return finish_nbgrader(start_nbgrader(*args, cwd=cwd))
 
 
 def release(course_dir):
     """What `make release` does: generate the student version of every assignment into course/."""
     for assignment in ASSIGNMENTS:
         run_nbgrader("generate_assignment", "--force", assignment, cwd=course_dir)
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """A throw-away course directory (nbgrader_config.py, solutions/, grading/) after a release.
+
+    Shared by the release drift check and the autograde test; neither changes its course/.
+    """
+    course_dir = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course_dir)
+    shutil.copytree(ROOT / "solutions", course_dir / "solutions", ignore=_SKIP)
+    (course_dir / "grading").mkdir()
+    release(course_dir)
+    return course_dir

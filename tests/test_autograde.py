@@ -7,11 +7,10 @@ test cells: step 2, perceptron_output 3, train_perceptron 5.
 
 import copy
 import csv
-import shutil
 
 import nbformat
 import pytest
-from conftest import ROOT, release, run_nbgrader
+from conftest import ROOT, finish_nbgrader, run_nbgrader, start_nbgrader
 
 ASSIGNMENT = "01_perceptron"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -53,40 +52,40 @@ def _with_mistake(notebook, grade_id, right, wrong):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """A graded course directory: {student: score} from the exported CSV, and the directory."""
-    course_dir = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "nbgrader_config.py", course_dir)
-    shutil.copytree(ROOT / "solutions", course_dir / "solutions",
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    (course_dir / "grading").mkdir()
-    release(course_dir)
+def graded(released_course):
+    """The released course, graded: ({student: score} from the CSV, the directory, validate's output)."""
+    course_dir = released_course
     released = nbformat.read(course_dir / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
     solved = _solved(released, nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4))
     submissions = {"solution": solved, "blank": released}
     for student, (grade_id, right, wrong, _) in MISTAKES.items():
         submissions[student] = _with_mistake(solved, grade_id, right, wrong)
+    submitted = course_dir / "grading" / "submitted"
     for student, notebook in submissions.items():
-        folder = course_dir / "grading" / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / NOTEBOOK)
+        (submitted / student / ASSIGNMENT).mkdir(parents=True)
+        nbformat.write(notebook, submitted / student / ASSIGNMENT / NOTEBOOK)
+    # nbgrader validate, as a student would run it, on the solution and on the blank release (in this
+    # order), alongside the autograding; it reads the notebooks only.
+    validation = start_nbgrader("validate", str(submitted / "solution" / ASSIGNMENT / NOTEBOOK),
+                                str(course_dir / "course" / ASSIGNMENT / NOTEBOOK), cwd=course_dir)
     run_nbgrader("autograde", ASSIGNMENT, "--force", cwd=course_dir)
     run_nbgrader("export", "--to", "grades.csv", cwd=course_dir)
     with open(course_dir / "grades.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     assert {row["max_score"] for row in rows} == {str(float(sum(POINTS.values())))}
-    return {row["student_id"]: float(row["score"]) for row in rows}, course_dir
+    scores = {row["student_id"]: float(row["score"]) for row in rows}
+    return scores, course_dir, finish_nbgrader(validation)
 
 
 def test_the_solution_gets_full_marks_and_the_blank_release_zero(graded):
-    scores, _ = graded
+    scores, _, _ = graded
     assert scores["solution"] == sum(POINTS.values())
     assert scores["blank"] == 0
 
 
 @pytest.mark.parametrize("student", MISTAKES)
 def test_each_mistake_costs_the_points_of_its_test_cell_and_shows_its_message(graded, student):
-    scores, course_dir = graded
+    scores, course_dir, _ = graded
     failing = MISTAKES[student][3]
     assert scores[student] == sum(POINTS.values()) - sum(POINTS[grade_id] for grade_id in failing)
     autograded = nbformat.read(course_dir / "grading" / "autograded" / student / ASSIGNMENT / NOTEBOOK,
@@ -99,12 +98,9 @@ def test_each_mistake_costs_the_points_of_its_test_cell_and_shows_its_message(gr
 
 
 def test_validate_passes_on_the_solution_and_explains_the_blank_release(graded):
-    _, course_dir = graded
-    solution = course_dir / "grading" / "submitted" / "solution" / ASSIGNMENT / NOTEBOOK
-    result = run_nbgrader("validate", str(solution), cwd=course_dir)
-    assert "Success! Your notebook passes all the tests." in result.stdout
-    blank = course_dir / "course" / ASSIGNMENT / NOTEBOOK
-    result = run_nbgrader("validate", str(blank), cwd=course_dir, check=False)
-    assert "VALIDATION FAILED ON 3 CELL(S)" in result.stdout, result.stdout
+    output = graded[2]
+    solution_report, blank_report = output.split("Success! Your notebook passes all the tests.\n")
+    assert not solution_report.strip(), output
+    assert blank_report.startswith("VALIDATION FAILED ON 3 CELL(S)!"), output
     for name in ("step", "perceptron_output", "train_perceptron"):
-        assert f"AssertionError: {name} is not written yet." in result.stdout
+        assert f"AssertionError: {name} is not written yet." in blank_report

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import ASSIGNMENTS, ROOT, release
+from conftest import ASSIGNMENTS, ROOT
 
 # Metadata that says how or when a notebook was last run, not what it contains.
 _VOLATILE_CELL_KEYS = ("execution", "collapsed", "scrolled", "trusted", "ExecuteTime")
@@ -31,9 +31,8 @@ def test_every_assignment_has_a_student_version():
         assert student_version.is_file(), f"no {student_version}: run `make release`"
 
 
-def test_course_is_what_the_release_command_generates(course_copy):
-    release(course_copy)
-    committed, generated = ROOT / "course", course_copy / "course"
+def test_course_is_what_the_release_command_generates(released_course):
+    committed, generated = ROOT / "course", released_course / "course"
     assert _files(committed) == _files(generated), "course/ differs from a release: run `make release`"
     for relative in _files(generated):
         if relative.suffix == ".ipynb":
