@@ -54,7 +54,8 @@ class History:
         computed at the end of each epoch in evaluation mode.
     grad_norms : dict layer name -> list of float
         ‖∂L/∂θ‖ of each layer with parameters ("dense1", "dense2", … in forward
-        order; W and b together), at the last update of each epoch.
+        order; W and b together), at the last update of each epoch: the gradient
+        the optimizer used (penalties included, clipped when clip_norm is set).
     lr : list of float
         The learning rate used in each epoch.
     epochs : int
@@ -238,6 +239,7 @@ def fit(model, loss, optimizer, X, y, epochs, batch_size=None, shuffle=True, rng
 
     for epoch in range(int(epochs)):
         model.train()
+        # One batch of everything needs no order: its mean gradient is the same in any order.
         order = asarray(rng.permutation(n), like=like) if shuffle and b < n else None
         total = 0.0
         for start in range(0, n, b):
@@ -266,7 +268,8 @@ def fit(model, loss, optimizer, X, y, epochs, batch_size=None, shuffle=True, rng
             history.grad_norms[name].append(global_norm([p.grad for p in layer_params]))
         if named_metrics or validation_data is not None:
             model.eval()
-            _evaluate(model, loss, named_metrics, X, y, None, history.metrics)
+            if named_metrics:
+                _evaluate(model, loss, named_metrics, X, y, None, history.metrics)
             if validation_data is not None:
                 _evaluate(model, loss, named_metrics, X_val, y_val, history.val_loss, history.val_metrics)
         history.epochs += 1
