@@ -24,13 +24,17 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import compute_checksum
+from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -85,16 +89,26 @@ class Course:
         return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def generate_assignment(course: Course, assignment: str, db_url: str) -> None:
-    """nbgrader generate_assignment into the gradebook at `db_url`, releasing to a throw-away folder."""
+def generate_assignment(course: Course, assignment: str, db_url: str, release: Path | None = None) -> None:
+    """nbgrader generate_assignment into the gradebook at `db_url`, releasing to `release` (or nowhere)."""
     config = Config(course.config)
     config.CourseDirectory.db_url = db_url
-    with tempfile.TemporaryDirectory() as release:
-        config.CourseDirectory.release_directory = release
+    with tempfile.TemporaryDirectory() as scratch:
+        config.CourseDirectory.release_directory = str(release or scratch)
         api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
         outcome = api.generate_assignment(assignment, force=True, create=True)
     if not outcome["success"]:
         raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{outcome.get('error')}")
+
+
+def locked_checksums(release: Path) -> dict[str, dict[str, str]]:
+    """notebook -> {cell id: nbgrader checksum} of the read-only cells students received."""
+    checksums = {}
+    for path in release.glob("*.ipynb"):
+        cells = nbformat.read(path, as_version=4).cells
+        checksums[path.stem] = {c.metadata.nbgrader["grade_id"]: compute_checksum(c) for c in cells
+                                if c.metadata.get("nbgrader", {}).get("locked")}
+    return checksums
 
 
 def ensure_in_gradebook(course: Course, assignments: list[str]) -> None:
@@ -129,8 +143,8 @@ def find_submissions(course: Course, assignments: list[str]) -> list[tuple[str, 
 class WorkerProcess:
     """One long-lived grading worker (one parallel slot), restarted if it dies or overruns."""
 
-    def __init__(self, slot: int, prefix: list[str], log_path: Path):
-        self.uid = sandbox.FIRST_SANDBOX_UID + slot
+    def __init__(self, uid: int, prefix: list[str], log_path: Path):
+        self.uid = uid
         self.prefix = prefix
         self.log_path = log_path
         self.process = None
@@ -204,7 +218,10 @@ def merge(course: Course, gb: Gradebook, job: Job, result: Result) -> None:
                         graded[notebook.name, grade.name] = (grade.auto_score, grade.needs_manual_grade)
                     for comment in notebook.comments:
                         graded[notebook.name, "comment", comment.name] = comment.auto_comment
-    submission = gb.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
+    with warnings.catch_warnings():
+        # nbgrader creates a submission's rows while SQLAlchemy 2 autoflushes: a harmless SAWarning.
+        warnings.simplefilter("ignore", SAWarning)
+        submission = gb.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
     for notebook in submission.notebooks:
         for grade in notebook.grades:
             grade.auto_score, grade.needs_manual_grade = graded.get((notebook.name, grade.name), (0.0, False))
@@ -269,9 +286,10 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
     os.chmod(scratch, 0o755)
     try:
         template = scratch / "template.db"
-        grade_cells = {}
+        grade_cells, checksums = {}, {}
         for assignment in assignments:
-            generate_assignment(course, assignment, f"sqlite:///{template}")
+            generate_assignment(course, assignment, f"sqlite:///{template}", scratch / "release")
+            checksums[assignment] = locked_checksums(scratch / "release" / assignment)
         with Gradebook(f"sqlite:///{template}", course.course_id) as gb:
             for assignment in assignments:
                 notebooks = gb.find_assignment(assignment).notebooks
@@ -279,7 +297,8 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
 
         prefix = sandbox.namespace_prefix(limits)
         (course.grading_dir / "logs").mkdir(parents=True, exist_ok=True)
-        pool = [WorkerProcess(slot, prefix, course.grading_dir / "logs" / f"worker-{slot}.log")
+        first_uid = sandbox.free_uid_block(workers) if sandbox.can_drop_privileges() else 0
+        pool = [WorkerProcess(first_uid + slot, prefix, course.grading_dir / "logs" / f"worker-{slot}.log")
                 for slot in range(workers)]
         free = list(pool)
         lock = threading.Lock()
@@ -291,7 +310,7 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
             workspace.mkdir()
             job = Job(assignment, student, str(folder), str(course.folder("source", ".", assignment)),
                       grade_cells[assignment], str(template), str(workspace), asdict(limits),
-                      process.uid, course.course_id, str(course.root / "nbgrader_config.py"))
+                      checksums[assignment], process.uid, course.course_id, str(course.root / "nbgrader_config.py"))
             job.save(scratch / f"job-{index}.json")
             hard_limit = limits.notebook_timeout * len(grade_cells[assignment]) + 120
             try:
@@ -310,7 +329,12 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
             futures = {executor.submit(run, i, s, a, f): d for i, (s, a, f, d) in enumerate(todo)}
             for done, future in enumerate(as_completed(futures), 1):
                 job, result = future.result()
-                merge(course, gb, job, result)
+                try:
+                    merge(course, gb, job, result)
+                except Exception as error:  # noqa: BLE001 - not recorded, so the next run retries it
+                    gb.db.rollback()
+                    log(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: could not record: {error!r}")
+                    continue
                 state.record(result, futures[future])
                 shutil.rmtree(job.workspace, ignore_errors=True)
                 log(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: {result.score:g}/{result.max_score:g}"

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 KERNEL_NAME = "dlkit-sandbox"
-FIRST_SANDBOX_UID = 61000  # worker slot k runs student code as uid FIRST_SANDBOX_UID + k
+FIRST_SANDBOX_UID = 61000  # sandbox users are taken from 61000-64999, a block of free ones per batch
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def namespace_prefix(limits: Limits) -> list[str]:
         return [unshare, *flags]
     if not limits.network:
         warnings.warn("cannot create a network namespace here (unshare -n failed): student code keeps the "
-                      "network", RuntimeWarning, stacklevel=2)
+                      "network", UserWarning, stacklevel=2)
     return []
 
 
@@ -145,6 +145,22 @@ def write_kernelspec(jupyter_dir: Path, limits: Limits, uid: int | None) -> None
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
 
 
+def free_uid_block(size: int) -> int:
+    """The first uid of `size` consecutive sandbox uids that own no process (so no other batch uses them)."""
+    busy = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            busy.add(os.stat(f"/proc/{pid}").st_uid)
+        except OSError:
+            continue
+    blocks = range(FIRST_SANDBOX_UID, 65000 - size, size)
+    start = os.getpid() % len(blocks)  # two batches starting together rarely pick the same block
+    for base in [*blocks[start:], *blocks[:start]]:
+        if not busy & set(range(base, base + size)):
+            return base
+    raise RuntimeError("no free block of sandbox user ids (61000-64999): are many grading runs going on?")
+
+
 def user_process_count(uid: int) -> int:
     """Tasks (processes and threads) owned by `uid`, the quantity RLIMIT_NPROC bounds."""
     count = 0
@@ -174,20 +190,33 @@ def set_limits(limits: Limits, dropping_to_uid: bool) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
-def kill_user_processes(uid: int, attempts: int = 20) -> int:
-    """SIGKILL every process of `uid` (all a sandbox user may own); returns how many were left over.
+def user_processes(uid: int) -> list[int]:
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat(f"/proc/{pid}").st_uid == uid:
+                pids.append(int(pid))
+        except OSError:
+            continue
+    return pids
 
-    A child switches to `uid` and calls ``kill(-1, SIGKILL)``, which reaches exactly the processes that
+
+def kill_user_processes(uid: int, grace: float = 0.0, attempts: int = 20) -> int:
+    """SIGKILL every process of `uid` (all a sandbox user may own); returns how many there were.
+
+    Processes get `grace` seconds to end on their own first (a kernel that is shutting down). Then a
+    child switches to `uid` and calls ``kill(-1, SIGKILL)``, which reaches exactly the processes that
     user may signal, wherever they hid (new session, double fork).
     """
     if uid == os.getuid() or not can_drop_privileges():
         return 0
-    leftovers = 0
+    deadline = time.monotonic() + grace
+    while user_processes(uid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    leftovers = len(user_processes(uid))
     for _ in range(attempts):
-        remaining = user_process_count(uid)
-        if remaining == 0:
+        if not user_processes(uid):
             break
-        leftovers = max(leftovers, remaining)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             try:

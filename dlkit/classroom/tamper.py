@@ -131,6 +131,7 @@ def _scan_cell(index: int, tree: ast.Module, imported: dict[str, str], protected
             flag("system", f"{_SYSTEM_MODULES[module]} ({full})")
     names = {**imported, **local_imports}
 
+    inner = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     for node in ast.walk(tree):
         targets = []
         if isinstance(node, ast.Assign | ast.Delete):
@@ -162,10 +163,11 @@ def _scan_cell(index: int, tree: ast.Module, imported: dict[str, str], protected
                 flag("system", f"{_SYSTEM_CALLS[full]} ({full})")
             elif _writes_outside(node):
                 flag("system", f"writes a file outside its folder ({node.args[0].value})")
-        if isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load):
+        if isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
             dotted = _dotted(node)
-            if dotted and dotted.split(".")[0] in imported and _resolve(dotted, names).startswith("dlkit."):
-                flag("reference", f"calls the dlkit reference ({_resolve(dotted, names)})")
+            full = _resolve(dotted, names) if dotted and dotted.split(".")[0] in imported else ""
+            if full.startswith("dlkit.") and not full.startswith("dlkit.grading"):
+                flag("reference", f"calls the dlkit reference ({full})")
     return found
 
 

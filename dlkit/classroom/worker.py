@@ -27,6 +27,7 @@ import signal
 import stat
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,20 +40,22 @@ from nbgrader.converters import Autograde
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import compute_checksum
+from sqlalchemy.exc import SAWarning
 from traitlets import Integer
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import sandbox, tamper
 
-# Error names in cell outputs that mean "a limit was hit", with the reason shown to instructors.
-LIMIT_ERRORS = {
+# Error names in cell outputs worth a reason of their own (limits hit and the like).
+NOTABLE_ERRORS = {
     "CellTimeoutError": "time limit",
     "KernelDied": "kernel died",
     "MemoryError": "memory limit",
     "OutputLimit": "output limit",
     "BlockingIOError": "process limit",
     "SystemExit": "called sys.exit()",
+    "SyntaxError": "syntax error",
 }
 
 
@@ -68,6 +71,7 @@ class Job:
     template_db: str  # a SQLite gradebook that knows the assignment
     workspace: str
     limits: dict
+    locked_checksums: dict[str, dict[str, str]]  # notebook -> read-only cell id -> checksum as released
     uid: int | None = None
     course_id: str = "course"
     config_file: str | None = None  # the course's nbgrader_config.py
@@ -102,10 +106,17 @@ class SandboxedExecute(Execute):
     max_output_bytes = Integer(2 * 2**20, help="output kept per cell while it runs").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._deadline = time.monotonic() + self.notebook_timeout
-        self._kernel_death = None
         self.timeout_func = self._cell_timeout
-        return super().preprocess(nb, resources, km)
+        for attempt in (1, 2):
+            self._deadline = time.monotonic() + self.notebook_timeout
+            self._kernel_death = None
+            self._started = False
+            try:
+                return super().preprocess(nb, resources, km)
+            except (DeadKernelError, RuntimeError):
+                # A kernel that dies before the first cell (a busy machine) gets one more try.
+                if self._started or attempt == 2:
+                    raise
 
     def _cell_timeout(self, cell) -> int:
         remaining = int(self._deadline - time.monotonic())
@@ -124,6 +135,7 @@ class SandboxedExecute(Execute):
             cell.outputs = [_error("KernelDied", f"not run: the kernel died in an earlier cell ({self._kernel_death})")]
             return cell, resources
         self._output_bytes = 0
+        self._started = True
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -155,16 +167,23 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-def failure_message(cell) -> str:
-    """The first error in a cell's outputs as 'Name: first line of message' (empty if none)."""
+def cell_errors(cell) -> list[str]:
+    """The errors in a cell's outputs, each as 'Name: first line of its message'."""
+    errors = []
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             first_line = (out.get("evalue") or "").strip().splitlines()[:1]
-            return f"{out.get('ename')}: {first_line[0] if first_line else ''}".strip()[:300]
-    return ""
+            errors.append(f"{out.get('ename')}: {first_line[0] if first_line else ''}".strip()[:300])
+    return errors
 
 
-def prepare_submission(folder: Path, grade_cells: dict[str, list[str]]) -> list[str]:
+def failure_message(cell) -> str:
+    """The first error of a cell (empty if none): what the student sees first."""
+    return next(iter(cell_errors(cell)), "")
+
+
+def prepare_submission(folder: Path, grade_cells: dict[str, list[str]],
+                       checksums: dict[str, dict[str, str]]) -> list[str]:
     """Fix what can be fixed before nbgrader sees the submission; return the reasons to record.
 
     A notebook that is missing while exactly one unexpected notebook is present was renamed (LMS
@@ -189,21 +208,20 @@ def prepare_submission(folder: Path, grade_cells: dict[str, list[str]]) -> list[
             path.unlink()
             reasons.append(f"not a valid notebook: {name} ({type(error).__name__}: {str(error)[:120]}) (0 points)")
             continue
-        reasons += _check_test_cells(nb, name, grade_cells[name[: -len(".ipynb")]])
+        stem = name[: -len(".ipynb")]
+        reasons += _check_test_cells(nb, name, grade_cells[stem], checksums.get(stem, {}))
     return reasons
 
 
-def _check_test_cells(nb, name: str, grade_ids: list[str]) -> list[str]:
-    """Test cells deleted or edited (nbgrader restores edited ones from the source before grading)."""
+def _check_test_cells(nb, name: str, grade_ids: list[str], checksums: dict[str, str]) -> list[str]:
+    """Test cells deleted, read-only cells edited (nbgrader restores those from the source before grading)."""
     reasons = []
     seen = set()
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if "grade_id" not in meta:
-            continue
-        seen.add(meta["grade_id"])
-        if (meta.get("locked") or meta.get("grade")) and "checksum" in meta and compute_checksum(cell) != meta["checksum"]:
-            reasons.append(f"{name}: cell {meta['grade_id']} was edited (restored from the source for grading)")
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        seen.add(grade_id)
+        if grade_id in checksums and compute_checksum(cell) != checksums[grade_id]:
+            reasons.append(f"{name}: cell {grade_id} was edited (restored from the source for grading)")
     deleted = [grade_id for grade_id in grade_ids if grade_id not in seen]
     if deleted:
         reasons.append(f"{name}: test cells deleted: {', '.join(deleted)} (0 points for them)")
@@ -298,19 +316,20 @@ def grade(job: Job) -> Result:
     sandbox.write_kernelspec(workspace / "jupyter", limits, uid)
 
     result = Result(job.student, job.assignment)
-    result.reasons = prepare_submission(submitted, job.grade_cells)
+    result.reasons = prepare_submission(submitted, job.grade_cells, job.locked_checksums)
     for path in sorted(submitted.glob("*.ipynb")):
         result.tampering += [f"{path.name} {finding} [{finding.kind}]" for finding in tamper.scan_file(path)]
 
     config = nbgrader_config(job, workspace)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     before = _files(workspace)
-    outcome = api.autograde(job.assignment, job.student, force=True, create=True)
+    gradable = any(submitted.glob("*.ipynb"))  # if not, every notebook is missing or unreadable: 0
+    outcome = api.autograde(job.assignment, job.student, force=True, create=True) if gradable else {"success": False}
     (workspace / "autograde.log").write_text((outcome.get("log") or "") + (outcome.get("error") or ""))
 
     graded_folder = workspace / "autograded" / job.student / job.assignment
     if uid is not None:
-        leftover = sandbox.kill_user_processes(uid)
+        leftover = sandbox.kill_user_processes(uid, grace=3.0)
         if leftover:
             result.reasons.append(f"{leftover} processes were still running after the notebook; killed")
         outside = files_written_outside(uid, [graded_folder, workspace / "home"], [workspace, Path("/tmp"),
@@ -323,12 +342,14 @@ def grade(job: Job) -> Result:
         result.reasons.append(f"wrote a file outside its folder: {path} (deleted)")
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
-    if not outcome["success"]:
-        lines = [line for line in (outcome.get("error") or outcome.get("log") or "").splitlines() if line.strip()]
-        result.reasons.append(f"autograde failed: {lines[-1] if lines else 'no message'} (0 points)")
-        shutil.rmtree(graded_folder, ignore_errors=True)
-    else:
+    if outcome["success"]:
         api.generate_feedback(job.assignment, job.student, force=True)
+    elif gradable:
+        text = (outcome.get("log") or "") + (outcome.get("error") or "")
+        causes = [line.strip() for line in text.splitlines() if ("Error" in line or "Exception" in line)
+                  and "NbGraderException" not in line and not line.startswith("[")]
+        result.reasons.append(f"autograde failed: {causes[-1] if causes else 'see its log'} (0 points)")
+        shutil.rmtree(graded_folder, ignore_errors=True)
     _collect_scores(job, workspace, graded_folder, result)
     result.seconds = round(time.monotonic() - start, 2)
     return result
@@ -338,7 +359,9 @@ def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Resu
     """Scores from the private gradebook (0 where nothing was graded) and each test cell's failure."""
     with Gradebook(f"sqlite:///{workspace / 'gradebook.db'}", job.course_id) as gb:
         gb.update_or_create_student(job.student)
-        submission = gb.update_or_create_submission(job.assignment, job.student)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)  # see batch.merge
+            submission = gb.update_or_create_submission(job.assignment, job.student)
         for notebook in submission.notebooks:
             path = graded_folder / f"{notebook.name}.ipynb"
             nb = nbformat.read(path, as_version=4) if path.exists() else None
@@ -347,10 +370,10 @@ def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Resu
                 for index, cell in enumerate(nb.cells):
                     grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                     cells_by_id[grade_id] = cell
-                    message = failure_message(cell)
-                    limit = LIMIT_ERRORS.get(message.split(":")[0])
-                    if limit:
-                        result.reasons.append(f"{notebook.name} cell {index}: {limit}: {message}")
+                    for message in cell_errors(cell):
+                        kind = NOTABLE_ERRORS.get(message.split(":")[0])
+                        if kind and not any(f"{notebook.name} cell" in r and f": {kind}: " in r for r in result.reasons):
+                            result.reasons.append(f"{notebook.name} cell {index}: {kind}: {message}")
             for grade in notebook.grades:
                 if grade.auto_score is None and not grade.needs_manual_grade:
                     grade.auto_score = 0

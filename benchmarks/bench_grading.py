@@ -1,0 +1,106 @@
+"""Grading speed: `dlkit-grade` (sandboxed, parallel workers) against plain sequential `nbgrader autograde`.
+
+A synthetic class: every student hands in every notebook of solutions/, answered as in the solution
+(70 %), with one exercise left blank (20 %) or not at all (10 %). Both graders work on copies of the
+same class; the figures are notebooks graded per second of wall-clock time.
+
+    python benchmarks/bench_grading.py --students 100 --workers 2
+    python benchmarks/bench_grading.py --students 100 --workers 2 --baseline-students 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def solved(released, solution):
+    answers = {_grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    notebook = copy.deepcopy(released)
+    for cell in notebook.cells:
+        if _grade_id(cell) in answers:
+            cell.source = "\n".join(line for line in answers[_grade_id(cell)].splitlines()
+                                    if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+    return notebook
+
+
+def make_class(course: Path, students: int) -> int:
+    """Write a course with `students` submissions of every assignment; returns the number of notebooks."""
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    count = 0
+    for source in sorted(p for p in (ROOT / "solutions").iterdir() if p.is_dir()):
+        for path in sorted(source.glob("*.ipynb")):
+            released = nbformat.read(ROOT / "course" / source.name / path.name, as_version=4)
+            answer = solved(released, nbformat.read(path, as_version=4))
+            exercises = [c for c in answer.cells if c.metadata.get("nbgrader", {}).get("solution")]
+            for k in range(students):
+                notebook = released if k % 10 == 9 else copy.deepcopy(answer)
+                if k % 10 in (7, 8):  # one exercise left as released
+                    index = answer.cells.index(exercises[k % len(exercises)])
+                    notebook.cells[index] = copy.deepcopy(released.cells[index])
+                folder = course / "grading" / "submitted" / f"student{k:03d}" / source.name
+                folder.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, folder / path.name)
+                count += 1
+    return count
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--baseline-students", type=int, default=None,
+                        help="students for the sequential baseline (default: all; 0 skips it)")
+    args = parser.parse_args()
+    figures = {"date": date.today().isoformat(), "machine": f"{platform.node()}, {platform.processor() or platform.machine()}"
+               f", {os.cpu_count()} CPUs", "python": platform.python_version(), "students": args.students,
+               "workers": args.workers, "command": " ".join(["python", *sys.argv])}
+    with tempfile.TemporaryDirectory() as scratch:
+        course = Path(scratch) / "parallel"
+        course.mkdir()
+        notebooks = make_class(course, args.students)
+        seconds = timed([sys.executable, "-m", "dlkit.classroom.cli", "--workers", str(args.workers)], course)
+        figures.update(notebooks=notebooks, dlkit_grade_s=round(seconds, 1),
+                       dlkit_grade_notebooks_per_s=round(notebooks / seconds, 3))
+        baseline_students = args.students if args.baseline_students is None else args.baseline_students
+        if baseline_students:
+            course = Path(scratch) / "sequential"
+            course.mkdir()
+            notebooks = make_class(course, baseline_students)
+            seconds = 0.0
+            for assignment in sorted(p.name for p in (course / "solutions").iterdir() if p.is_dir()):
+                timed([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"], course)
+                seconds += timed([sys.executable, "-m", "nbgrader", "autograde", assignment], course)
+            figures.update(baseline_notebooks=notebooks, nbgrader_autograde_s=round(seconds, 1),
+                           nbgrader_autograde_notebooks_per_s=round(notebooks / seconds, 3))
+    print(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""The bad-submission corpus, graded as one class by `dlkit-grade`: every case ends with a grade and a reason.
+
+Each case of tests/grading_corpus/cases.json is built from the solved 01_perceptron release (full marks)
+by one change. The class also holds two correct students and a blank notebook, which must keep their
+scores whatever their classmates did. Short limits keep the run to a couple of minutes on 2 cores.
+"""
+
+import copy
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlkit.classroom import cli, sandbox
+from dlkit.classroom.batch import Course
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(__file__).parent / "grading_corpus"
+CASES = {name: case for name, case in json.loads((CORPUS / "cases.json").read_text()).items() if name[0] != "_"}
+ASSIGNMENT = "01_perceptron"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "120", "--memory-mb", "1536", "--max-processes", "64"]
+ESCAPED = Path("/tmp/dlkit-corpus-escape.txt")
+
+
+def grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def solved_release():
+    """The released notebook with each exercise answered as in the instructor's solution."""
+    released = nbformat.read(ROOT / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    answers = {grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in released.cells:
+        if grade_id(cell) in answers:
+            cell.source = "\n".join(line for line in answers[grade_id(cell)].splitlines()
+                                    if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+    return released
+
+
+def write_submission(folder: Path, case: dict, solved, released) -> None:
+    folder.mkdir(parents=True)
+    nb = copy.deepcopy(solved)
+    cells = {grade_id(c): c for c in nb.cells}
+    action = case["action"]
+    if action in ("append", "replace"):
+        code = (CORPUS / case["code"]).read_text()
+        cell = cells[case["cell"]]
+        cell.source = cell.source + "\n\n" + code if action == "append" else code
+    elif action == "delete_cells":
+        nb.cells = [c for c in nb.cells if grade_id(c) not in case["cells"]]
+    elif action == "edit_cell":
+        cells[case["cell"]].source = "print('all tests pass')"
+        cells[case["unsolved"]].source = {grade_id(c): c for c in released.cells}[case["unsolved"]].source
+    elif action == "missing":
+        (folder / "answers.txt").write_text("I could not find the notebook")
+        return
+    elif action == "invalid_json":
+        (folder / NOTEBOOK).write_text('{"cells": [{"cell_type": "code", "source": "def step(z):')
+        return
+    name = case["name"] if action == "rename" else NOTEBOOK
+    nbformat.write(nb, folder / name)
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    downloads = tmp_path_factory.mktemp("submissions")
+    released = nbformat.read(ROOT / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    solved = solved_release()
+    for student in ("good_1", "good_2"):
+        write_submission(downloads / student / ASSIGNMENT, {"action": "none"}, solved, released)
+    (downloads / "blank" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(released, downloads / "blank" / ASSIGNMENT / NOTEBOOK)
+    for name, case in CASES.items():
+        write_submission(downloads / name / ASSIGNMENT, case, solved, released)
+    ESCAPED.unlink(missing_ok=True)
+    assert cli.main([str(downloads), "--course-root", str(course), "--workers", "2", *LIMITS]) == 0
+    grading = Course.load(course).grading_dir
+    with open(grading / "report" / "students.csv", newline="") as handle:
+        students = {row["student"]: row for row in csv.DictReader(handle)}
+    return course, grading, students
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_bad_submission_gets_a_grade_and_its_reason(graded_class, name):
+    _, _, students = graded_class
+    case, row = CASES[name], students[name]
+    assert float(row["max_score"]) == 10
+    if case["score"] is not None:
+        assert float(row["score"]) == case["score"], row
+    assert case["reason"] in row["reasons"], row
+    assert case.get("tampering", "") in row["tampering"], row
+
+
+def test_other_students_are_intact(graded_class):
+    _, _, students = graded_class
+    assert [float(students[s]["score"]) for s in ("good_1", "good_2", "blank")] == [10, 10, 0]
+    assert students["good_1"]["reasons"] == students["good_1"]["tampering"] == ""
+
+
+def test_exported_grades_have_every_student_once(graded_class):
+    _, grading, students = graded_class
+    with open(grading / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["student_id"] for row in rows) == sorted(students)
+    assert {row["student_id"]: float(row["score"]) for row in rows} == {
+        s: float(r["score"]) for s, r in students.items()}
+
+
+def test_feedback_and_report_are_written(graded_class):
+    _, grading, _ = graded_class
+    assert (grading / "feedback" / "good_1" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
+    with open(grading / "report" / "exercises.csv", newline="") as handle:
+        exercises = {row["exercise"]: row for row in csv.DictReader(handle)}
+    assert set(exercises) == {"test_step", "test_perceptron_output", "test_train_perceptron"}
+    assert "is not written yet" in exercises["test_step"]["most_common_failure"] or \
+        exercises["test_step"]["most_common_failure"]
+    assert (grading / "report" / "class_report.png").stat().st_size > 10_000
+
+
+@pytest.mark.skipif(not sandbox.can_drop_privileges(), reason="the sandbox user needs root to be set up")
+def test_no_process_or_escaped_file_is_left(graded_class):
+    assert not ESCAPED.exists()
+    assert [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _command(pid) == b"sleep\0" b"120\0"] == []
+
+
+def _command(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+
+
+def test_rerun_is_idempotent(graded_class, capsys):
+    course, grading, students = graded_class
+    before = (grading / "grades.csv").read_text()
+    assert cli.main(["--course-root", str(course), "--workers", "2", *LIMITS]) == 0
+    assert "0 submissions to grade" in capsys.readouterr().out
+    assert (grading / "grades.csv").read_text() == before
