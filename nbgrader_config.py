@@ -1,14 +1,18 @@
 """nbgrader configuration for the course (read by every `nbgrader` command run from this folder)."""
 
+import os
+
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
-c.CourseDirectory.root = "."
+# The folder of this file, as an absolute path (a relative root makes every command print a warning).
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "dlkit-fundamentals"
 # Instructor notebooks with solutions and hidden tests:
 c.CourseDirectory.source_directory = "solutions"
 # Student notebooks generated from them (committed):
 c.CourseDirectory.release_directory = "course"
 # Everything produced while grading lives under the ignored grading/ folder.
+c.ZipCollectApp.downloaded_directory = "grading/downloaded"  # zip files from a learning platform
 c.CourseDirectory.submitted_directory = "grading/submitted"
 c.CourseDirectory.autograded_directory = "grading/autograded"
 c.CourseDirectory.feedback_directory = "grading/feedback"
