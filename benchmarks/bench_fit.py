@@ -1,11 +1,13 @@
 """Time dlkit's fit against a PyTorch CPU training loop on the same MLPs, and print a markdown table.
 
-    .venv/bin/python benchmarks/bench_fit.py [--repeats 5] [--threads N]
+    .venv/bin/python benchmarks/bench_fit.py [--repeats 5] [--rounds 3] [--threads N]
 
 For each network (ReLU MLP, float32, softmax cross-entropy, SGD with momentum 0.9,
 shuffled mini-batches) both libraries train one epoch on the same random data,
 each in its own fresh process: one warm-up epoch, then the median of `repeats`
-timed epochs, reported as training samples per second. The PyTorch loop is the
+timed epochs, reported as training samples per second. The two libraries run
+alternately in `rounds` pairs of processes and each figure is the median over
+its rounds, so that a change in the machine's load hits both sides alike. The PyTorch loop is the
 usual one (index a batch, forward, loss, zero_grad, backward, step, loss.item()),
 so both sides read the loss back once per batch, as fit does. Both use every core
 by default (NumPy through OpenBLAS, PyTorch through its intra-op threads);
@@ -110,6 +112,7 @@ def versions():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes per library, alternated")
     parser.add_argument("--threads", type=int, default=None, help="BLAS/OpenMP threads for both libraries")
     parser.add_argument("--worker", nargs=2, metavar=("LIBRARY", "NETWORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -129,12 +132,15 @@ def main():
     print("| network | batch | dlkit samples/s | PyTorch samples/s | dlkit / PyTorch |")
     print("|---|---|---|---|---|")
     for network, (_, batch, _) in NETWORKS.items():
-        rates = {}
-        for library in ("dlkit", "torch"):
-            command = [sys.executable, __file__, "--repeats", str(args.repeats), "--worker", library, network]
-            worker = subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
-            result = json.loads(worker.stdout)
-            rates[library] = result["samples"] / result["seconds"]
+        rates = {"dlkit": [], "torch": []}
+        for _ in range(args.rounds):  # alternate the libraries so that both see the same machine load
+            for library in rates:
+                command = [sys.executable, __file__, "--repeats", str(args.repeats),
+                           "--worker", library, network]
+                worker = subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
+                result = json.loads(worker.stdout)
+                rates[library].append(result["samples"] / result["seconds"])
+        rates = {library: statistics.median(values) for library, values in rates.items()}
         print(f"| {network} | {batch} | {rates['dlkit']:,.0f} | {rates['torch']:,.0f} | "
               f"{rates['dlkit'] / rates['torch']:.2f}x |", flush=True)
 
