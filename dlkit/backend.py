@@ -375,7 +375,7 @@ def uniform(generator, shape, dtype="float64"):
         import torch
 
         return torch.rand(shape, generator=generator, device=generator.device, dtype=getattr(torch, name))
-    return generator.random(shape, dtype=name)  # cupy
+    return generator.random(shape, dtype=np.dtype(name))  # cupy
 
 
 def _dtype_name(dtype) -> str:
