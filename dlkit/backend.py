@@ -300,10 +300,9 @@ def matmul(a, b, out=None):
     library = _library(a)
     if _library(b) != library:
         namespace(a, b)  # raises the TypeError that names both backends
-    low = _current.precision if _current.precision in ("bfloat16", "float16") else None
-    if low is not None and library == _current.name and a.dtype == _current.xp.float32:
-        xp = _current.xp
-        low = getattr(xp, low)
+    xp = _current.xp
+    if _current.precision in ("bfloat16", "float16") and library == _current.name and a.dtype == xp.float32:
+        low = getattr(xp, _current.precision)
         product = xp.astype(xp.astype(a, low) @ xp.astype(b, low), a.dtype)
     elif out is not None and library in ("torch", "cupy"):
         return sys.modules[library].matmul(a, b, out=out)  # both take out=; the standard does not
