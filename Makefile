@@ -31,3 +31,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) grading .pytest_cache
+
+# Grade a whole class (see README, "Grading a whole class"), e.g.
+#   make grade ARGS='--lms moodle --assignment 01_perceptron ~/Downloads/submissions.zip'
+.PHONY: grade
+grade: $(STAMP)  ## collect, autograde (sandboxed, parallel), feedback, grades.csv and the class report
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m dlkit.classroom.cli $(ARGS)

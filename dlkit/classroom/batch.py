@@ -19,6 +19,7 @@ import json
 import os
 import selectors
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -290,11 +291,15 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
         for assignment in assignments:
             generate_assignment(course, assignment, f"sqlite:///{template}", scratch / "release")
             checksums[assignment] = locked_checksums(scratch / "release" / assignment)
+        os.chmod(template, 0o600)  # it holds the solutions
         with Gradebook(f"sqlite:///{template}", course.course_id) as gb:
             for assignment in assignments:
                 notebooks = gb.find_assignment(assignment).notebooks
                 grade_cells[assignment] = {nb.name: [cell.name for cell in nb.grade_cells] for nb in notebooks}
 
+        if sandbox.can_drop_privileges() and os.stat(course.folder("source")).st_mode & stat.S_IROTH:
+            log(f"warning: {course.folder('source')} is readable by every user, student code included; "
+                "`chmod -R o-rwx` it on the grading machine")
         prefix = sandbox.namespace_prefix(limits)
         (course.grading_dir / "logs").mkdir(parents=True, exist_ok=True)
         first_uid = sandbox.free_uid_block(workers) if sandbox.can_drop_privileges() else 0

@@ -29,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lms", choices=sorted(collect.LMS_PATTERNS), help="the LMS the downloads come from")
     p.add_argument("--assignment", action="append", help="assignment to grade (repeatable; default: all)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel grading workers")
-    p.add_argument("--db-url", help="gradebook URL, e.g. postgresql://user@host/course (default: the config's)")
+    p.add_argument("--db-url", help="gradebook URL, e.g. postgresql+psycopg2://user@host/course (default: the config's)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded and unchanged")
     p.add_argument("--cell-timeout", type=int, default=defaults.cell_timeout, help="seconds per cell")
     p.add_argument("--notebook-timeout", type=int, default=defaults.notebook_timeout, help="seconds per notebook")

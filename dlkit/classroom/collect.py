@@ -14,6 +14,7 @@ A folder is copied as it is; it must already be laid out as ``{student}/{assignm
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def collect_lms_download(course: Course, assignment: str, archives: list[Path], 
         else:
             shutil.copy(archive, archive_dir / archive.name)
     command = [sys.executable, "-m", "nbgrader", "zip_collect", assignment, "--force",
-               f"--ZipCollectApp.downloaded_directory={downloaded}",
+               f"--ZipCollectApp.downloaded_directory={os.path.relpath(downloaded, course.root)}",
                f"--FileNameCollectorPlugin.named_regexp={LMS_PATTERNS[lms]}",
                f"--CourseDirectory.root={course.root}"]
     outcome = subprocess.run(command, cwd=course.root, capture_output=True, text=True)

@@ -310,6 +310,9 @@ def grade(job: Job) -> Result:
     shutil.copytree(job.submission, submitted)
     shutil.copytree(job.source, workspace / "source" / job.assignment)
     shutil.copyfile(job.template_db, workspace / "gradebook.db")
+    # Solutions and hidden tests live in both: out of the student's (sandbox user's) reach.
+    os.chmod(workspace / "source", 0o700)
+    os.chmod(workspace / "gradebook.db", 0o600)
     _isolate_environment(workspace)
     limits = sandbox.Limits(**job.limits)
     uid = job.uid if job.uid is not None and sandbox.can_drop_privileges() else None
