@@ -19,7 +19,7 @@ import array_api_strict
 import numpy as np
 import pytest
 
-from dlkit import activations, datasets, losses, nn, optim
+from dlkit import activations, datasets, init, losses, metrics, nn, optim, regularization
 from dlkit.backend import asarray, get_backend, namespace, set_backend, to_numpy, use_backend
 from dlkit.gradcheck import check_gradients
 from dlkit.train import EarlyStopping, fit
@@ -340,6 +340,38 @@ def test_fit_on_xor(backend, dtype):
 
     got, _ = backend.compare(train, X, y, X_val, y_val, dtype=dtype)
     assert got["accuracy"][-1] == 1.0 and got["loss"][-1] < 0.2 * got["loss"][0]
+
+
+# --- initialisers, penalties, clipping, metrics ---------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_initialisers_penalties_and_clipping(backend, dtype):
+    weights = [_rng(28).normal(size=(3, 4)).astype(dtype), _rng(29).normal(size=(4,)).astype(dtype)]
+
+    def run(weights):
+        schemes = ("normal", "uniform_fan_in", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform")
+        return {
+            "init": [getattr(init, scheme)((3, 4), rng=_rng(30), dtype=dtype) for scheme in schemes],
+            "penalties": [regularization.l1_penalty(weights, 0.1), regularization.l2_penalty(weights, 0.1)],
+            "grads": regularization.l1_grad(weights, 0.1) + regularization.l2_grad(weights, 0.1),
+            "clipped": list(regularization.clip_by_global_norm(weights, 1.0)),
+        }
+
+    backend.compare(run, weights, dtype=dtype)
+
+
+def test_metrics_return_python_floats(backend):
+    rng = _rng(31)
+    labels, predicted = rng.integers(0, 2, size=30), rng.integers(0, 2, size=30)
+    scores, y, y_hat = rng.random(30), rng.normal(size=30), rng.normal(size=30)
+
+    def run(labels, predicted, scores, y, y_hat):
+        return [metrics.accuracy(labels, predicted), metrics.precision(labels, predicted),
+                metrics.recall(labels, predicted), metrics.f1(labels, predicted),
+                metrics.roc_auc(labels, scores), metrics.rmse(y, y_hat)]
+
+    backend.compare(run, labels, predicted, scores, y, y_hat)
 
 
 # --- dropout ---------------------------------------------------------------------------------------
