@@ -271,3 +271,23 @@ def test_backend_module_keeps_its_public_names():
     for name in ("BACKENDS", "Backend", "set_backend", "get_backend", "use_backend", "namespace", "asarray",
                  "to_numpy", "erf", "matmul", "device_generator", "uniform", "PRECISIONS"):
         assert hasattr(backend, name), name
+
+
+def test_the_numpy_path_never_goes_through_array_api_compat(monkeypatch):
+    """On NumPy, dlkit calls NumPy directly: a whole fit never asks array-api-compat for a namespace."""
+    import array_api_compat
+
+    from dlkit import datasets, losses, nn, optim
+    from dlkit.train import fit
+
+    def refuse(*arrays, **options):
+        raise AssertionError(f"array_api_compat.array_namespace called on {[type(a) for a in arrays]}")
+
+    monkeypatch.setattr(array_api_compat, "array_namespace", refuse)
+    X, y = datasets.xor(32, noise=0.05, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    model = nn.Sequential(nn.Dense(2, 8, rng=rng), nn.Tanh(), nn.Dropout(0.1, rng=rng),
+                          nn.Dense(8, 2, rng=rng))
+    history = fit(model, losses.CrossEntropy(), optim.Adam(model.parameters(), lr=0.05), X, y, epochs=3,
+                  batch_size=8, rng=np.random.default_rng(4), metrics=("accuracy",))
+    assert len(history.loss) == 3
