@@ -291,3 +291,14 @@ def test_the_numpy_path_never_goes_through_array_api_compat(monkeypatch):
     history = fit(model, losses.CrossEntropy(), optim.Adam(model.parameters(), lr=0.05), X, y, epochs=3,
                   batch_size=8, rng=np.random.default_rng(4), metrics=("accuracy",))
     assert len(history.loss) == 3
+
+
+def test_tf32_mode_switches_pytorch_matmul_precision_and_restores_it(monkeypatch):
+    torch = _torch()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # no GPU is touched: nothing is allocated
+    assert torch.get_float32_matmul_precision() == "highest"
+    with use_backend("torch", device="cuda", precision="tf32") as loaded:
+        assert loaded.precision == "tf32" and loaded.device.type == "cuda"
+        assert torch.get_float32_matmul_precision() == "high"  # TF32 tensor-core products
+    assert torch.get_float32_matmul_precision() == "highest"
+    assert get_backend().name == "numpy"
