@@ -268,6 +268,8 @@ def _calls_forbidden(fn, forbidden):
     Follows global names, closures and attribute chains on modules (``activations.step``,
     ``dlkit.nn.Perceptron``), so aliases such as ``from dlkit.activations import step as s`` are seen.
     """
+    if any(fn is target for target in forbidden):  # e.g. `step = activations.step`
+        return fn
     seen, pending = set(), [fn]
     while pending:
         function = pending.pop()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir() if path.is_dir())
+ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir()
+                     if path.is_dir() and not path.name.startswith((".", "_")))
 _SKIP = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
 
 

@@ -218,6 +218,11 @@ def test_a_function_that_calls_the_reference_fails(student):
     assert "it calls `dlkit.activations.step`, the reference the checks compare with" in message
 
 
+def test_the_reference_itself_under_the_students_name_fails():
+    step = activations.step
+    assert "it calls `dlkit.activations.step`" in _function_failure(step)
+
+
 def test_a_closure_over_the_reference_fails():
     reference = activations.step
 
@@ -272,13 +277,16 @@ def test_several_outputs_are_checked_one_by_one():
     def reference(x):
         return np.array([x, x]), float(x), [1, 0]
 
+    def right(x):
+        return np.array([x, x]), float(x), [1, 0]
+
     def wrong_b(x):
         return np.array([x, x]), x + 1.0, [1, 0]
 
     def two_values(x):
         return np.array([x, x]), float(x)
 
-    grading.check_function(reference, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
+    grading.check_function(right, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
     message = _function_failure(wrong_b, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
     assert message.startswith("wrong_b, output b is not right yet.")
     message = _function_failure(two_values, reference, [(2.0,)], output_names=("w", "b", "mistakes"))
