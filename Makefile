@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Jupyter refuses to run as root unless told to (containers, CI machines): pass the flag only there.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 course: $(STAMP)  ## open the student notebooks in JupyterLab
-	$(BIN)/jupyter lab course/
+	$(BIN)/jupyter lab $(ROOT_FLAG) course/
 
 test: $(STAMP)  ## the whole test suite: library, notebooks, grading pipeline
 	$(BIN)/python -m pytest
