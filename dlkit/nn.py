@@ -144,7 +144,9 @@ class Dense(Module):
         return matmul(dout, self.W.value.T)
 
     def _check_input(self, X):
-        if not hasattr(X, "dtype") or X.dtype != self.W.dtype:  # W's dtype: X already holds floats
+        # Same array type and dtype as W: already checked. Else check (and name both libraries if
+        # they differ) before comparing dtypes, which array-api-strict warns about across libraries.
+        if type(X) is not type(self.W.value) or X.dtype != self.W.dtype:
             X = as_array(X, "X")
             X = namespace(X, self.W.value).astype(X, self.W.dtype)
         if X.ndim != 2 or X.shape[1] != self.in_features:
