@@ -132,7 +132,7 @@ def set_backend(name: str, device=None, precision: str = "full") -> Backend:
         Accuracy cost, per matrix product, relative to its float32 value:
 
         - "bfloat16" (torch): 8 significant bits, inputs rounded by up to 2^-9 = 0.2 %; products agree
-          with float32 to about 1e-2 (measured 3e-3 typical on a 784-256-10 MLP), and training
+          with float32 to about 1e-2 (measured: 3e-3 for a (128, 784) @ (784, 256) product), and training
           curves follow float32's to within a few percent. Same exponent range as float32.
         - "float16" (torch, cupy): 11 significant bits, about 5e-4 relative, but values above 65504
           overflow to inf: prefer bfloat16 unless the hardware lacks it.
