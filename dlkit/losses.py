@@ -31,16 +31,24 @@ def mse(y_true, y_pred):
 
     y_true, y_pred: arrays of the same shape, e.g. (n,) or (n, k). Returns a 0-d array.
     """
-    y, y_hat = _regression_inputs(y_true, y_pred)
-    xp = namespace(y_hat)
-    error = y_hat - y
-    return xp.mean(error * error)
+    value, _ = _mse(*_regression_inputs(y_true, y_pred))
+    return value
 
 
 def mse_grad(y_true, y_pred):
     """dMSE/dŷ = 2(ŷ − y) / N, with N the number of entries; shape of y_pred."""
     y, y_hat = _regression_inputs(y_true, y_pred)
-    return (2.0 / _count(y_hat)) * (y_hat - y)
+    return _mse_grad(y_hat - y)
+
+
+def _mse(y, y_hat):
+    """(loss, (error,)): the value and what its gradient needs, for checked inputs."""
+    error = y_hat - y
+    return namespace(error).mean(error * error), (error,)
+
+
+def _mse_grad(error):
+    return (2.0 / _count(error)) * error
 
 
 # --- binary cross-entropy -----------------------------------------------------------------------
@@ -55,16 +63,23 @@ def binary_cross_entropy(y_true, y_pred):
     happens and each entry's loss is at most −log(eps) (36.0 in float64, 15.9 in float32).
     For a network's raw scores use `binary_cross_entropy_with_logits`, which needs no clipping.
     """
-    y, p = _binary_inputs(y_true, y_pred)
-    xp = namespace(p)
-    p = _clip_probabilities(p)
-    return -xp.mean(y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p))
+    value, _ = _bce(*_binary_inputs(y_true, y_pred))
+    return value
 
 
 def binary_cross_entropy_grad(y_true, y_pred):
     """d BCE/dp = (p − y) / (p(1 − p)) / N, evaluated at the clipped p; shape of y_pred."""
     y, p = _binary_inputs(y_true, y_pred)
+    return _bce_grad(y, _clip_probabilities(p))
+
+
+def _bce(y, p):
     p = _clip_probabilities(p)
+    xp = namespace(p)
+    return -xp.mean(y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p)), (y, p)
+
+
+def _bce_grad(y, p):
     return (p - y) / (p * (1.0 - p)) / _count(p)
 
 
@@ -74,15 +89,24 @@ def binary_cross_entropy_with_logits(y_true, y_pred):
     −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|)), which is exact and
     never overflows (e^(−|z|) ≤ 1). y_true: labels 0 or 1; y_pred: logits, same shape.
     """
-    y, z = _binary_inputs(y_true, y_pred, probabilities=False)
-    xp = namespace(z)
-    return xp.mean(xp.maximum(z, xp.zeros_like(z)) - z * y + xp.log1p(xp.exp(-xp.abs(z))))
+    value, _ = _bce_logits(*_logit_inputs(y_true, y_pred))
+    return value
 
 
 def binary_cross_entropy_with_logits_grad(y_true, y_pred):
     """d BCE/dz = (σ(z) − y) / N; shape of y_pred."""
-    y, z = _binary_inputs(y_true, y_pred, probabilities=False)
-    return (sigmoid(z) - y) / _count(z)
+    y, z = _logit_inputs(y_true, y_pred)
+    return _bce_logits_grad(y, sigmoid(z))
+
+
+def _bce_logits(y, z):
+    xp = namespace(z)
+    value = xp.mean(xp.maximum(z, xp.zeros_like(z)) - z * y + xp.log1p(xp.exp(-xp.abs(z))))
+    return value, (y, sigmoid(z))
+
+
+def _bce_logits_grad(y, s):
+    return (s - y) / _count(s)
 
 
 # --- cross-entropy over classes -----------------------------------------------------------------
@@ -96,74 +120,28 @@ def cross_entropy(y_true, y_pred):
     y_pred: logits z of shape (n, C), not probabilities. log softmax is computed as
     z − max(z) − log Σ e^(z − max(z)) (log-sum-exp), so logits of ±1000 are fine.
     """
-    targets, z = _class_inputs(y_true, y_pred)
-    xp = namespace(z)
-    shifted = z - xp.max(z, axis=1, keepdims=True)
-    log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-    return xp.sum(-targets * log_probs) / z.shape[0]
+    value, _ = _cross_entropy(*_class_inputs(y_true, y_pred))
+    return value
 
 
 def cross_entropy_grad(y_true, y_pred):
     """dCE/dz = (softmax(z) − y_onehot) / n, of shape (n, C)."""
     targets, z = _class_inputs(y_true, y_pred)
-    return (softmax(z, axis=1) - targets) / z.shape[0]
+    return _cross_entropy_grad(targets, softmax(z, axis=1))
 
 
-# --- the same losses as objects with forward/backward -------------------------------------------
+def _cross_entropy(targets, z):
+    """(loss, (targets, softmax(z))): the softmax comes for free from the log-sum-exp."""
+    xp = namespace(z)
+    shifted = z - xp.max(z, axis=1, keepdims=True)
+    exp_shifted = xp.exp(shifted)
+    sums = xp.sum(exp_shifted, axis=1, keepdims=True)
+    log_probs = shifted - xp.log(sums)
+    return xp.sum(-targets * log_probs) / z.shape[0], (targets, exp_shifted / sums)
 
 
-class Loss:
-    """A loss as an object: forward(y_true, y_pred) -> float remembers its inputs, backward() -> dL/dy_pred.
-
-    Subclasses name their pair of functions in `_loss` and `_grad`.
-    """
-
-    def __init__(self):
-        self._inputs = None
-
-    def forward(self, y_true, y_pred):
-        """The loss value as a Python float."""
-        self._inputs = (y_true, y_pred)
-        return float(self._loss(y_true, y_pred))
-
-    __call__ = forward
-
-    def backward(self):
-        """dL/dy_pred for the inputs of the last forward(), with the shape of y_pred."""
-        if self._inputs is None:
-            raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
-        return self._grad(*self._inputs)
-
-
-class MSE(Loss):
-    """Mean squared error (see `mse`)."""
-
-    _loss = staticmethod(mse)
-    _grad = staticmethod(mse_grad)
-
-
-class BinaryCrossEntropy(Loss):
-    """Binary cross-entropy of probabilities, or of logits with from_logits=True."""
-
-    def __init__(self, from_logits=False):
-        super().__init__()
-        if not isinstance(from_logits, bool):
-            raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
-        self.from_logits = from_logits
-        if from_logits:
-            self._loss, self._grad = binary_cross_entropy_with_logits, binary_cross_entropy_with_logits_grad
-        else:
-            self._loss, self._grad = binary_cross_entropy, binary_cross_entropy_grad
-
-    def __repr__(self):
-        return f"BinaryCrossEntropy(from_logits={self.from_logits})"
-
-
-class CrossEntropy(Loss):
-    """Softmax cross-entropy from logits (see `cross_entropy`)."""
-
-    _loss = staticmethod(cross_entropy)
-    _grad = staticmethod(cross_entropy_grad)
+def _cross_entropy_grad(targets, probs):
+    return (probs - targets) / probs.shape[0]
 
 
 # --- input checks -------------------------------------------------------------------------------
@@ -197,6 +175,10 @@ def _binary_inputs(y_true, y_pred, probabilities=True):
             "for logits use binary_cross_entropy_with_logits (or BinaryCrossEntropy(from_logits=True))"
         )
     return y, y_hat
+
+
+def _logit_inputs(y_true, y_pred):
+    return _binary_inputs(y_true, y_pred, probabilities=False)
 
 
 def _clip_probabilities(p):
@@ -239,3 +221,71 @@ def _class_inputs(y_true, y_pred):
 
 def _count(x):
     return math.prod(x.shape)
+
+
+# --- the same losses as objects with forward/backward -------------------------------------------
+
+
+class Loss:
+    """A loss as an object: forward(y_true, y_pred) -> float, then backward() -> dL/dy_pred.
+
+    forward checks its inputs as the function of the same name does, and keeps
+    what backward needs (the checked targets, the softmax or sigmoid), so
+    backward checks and recomputes nothing. Subclasses name three private
+    functions: ``_check(y_true, y_pred) -> (targets, y_pred)``, the checks;
+    ``_value(targets, y_pred) -> (0-d loss, saved)`` for checked inputs; and
+    ``_gradient(*saved)``.
+    """
+
+    def __init__(self):
+        self._saved = None
+
+    def forward(self, y_true, y_pred):
+        """The loss value as a Python float."""
+        return self._forward_checked(*self._check(y_true, y_pred))
+
+    __call__ = forward
+
+    def backward(self):
+        """dL/dy_pred for the inputs of the last forward(), with the shape of y_pred."""
+        if self._saved is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
+        return self._gradient(*self._saved)
+
+    def _forward_checked(self, targets, y_pred):
+        """forward() for inputs already in `_check`'s form, with no checks (fit's per-batch path)."""
+        value, self._saved = self._value(targets, y_pred)
+        return float(value)
+
+
+class MSE(Loss):
+    """Mean squared error (see `mse`)."""
+
+    _check = staticmethod(_regression_inputs)
+    _value = staticmethod(_mse)
+    _gradient = staticmethod(_mse_grad)
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy of probabilities, or of logits with from_logits=True."""
+
+    def __init__(self, from_logits=False):
+        super().__init__()
+        if not isinstance(from_logits, bool):
+            raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
+        self.from_logits = from_logits
+        if from_logits:
+            self._check, self._value, self._gradient = _logit_inputs, _bce_logits, _bce_logits_grad
+        else:
+            self._check, self._value, self._gradient = _binary_inputs, _bce, _bce_grad
+
+    def __repr__(self):
+        return f"BinaryCrossEntropy(from_logits={self.from_logits})"
+
+
+class CrossEntropy(Loss):
+    """Softmax cross-entropy from logits (see `cross_entropy`)."""
+
+    _check = staticmethod(_class_inputs)
+    _value = staticmethod(_cross_entropy)
+    _gradient = staticmethod(_cross_entropy_grad)

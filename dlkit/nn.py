@@ -6,6 +6,10 @@ gradients of its own parameters to their ``.grad`` (``+=``, so gradients of a
 parameter used twice add up, as the chain rule says). Inputs are batches X of
 shape (n, d): one row per sample. Nothing loops over the samples.
 
+``backward(dout, input_grad=False)`` tells a module that nobody needs
+dL/d(input), as for a network's first layer, whose input is the data: Dense
+then skips that matrix product and returns None (PyTorch's autograd skips it too).
+
     model = MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=rng)
     y_hat = model(X)                    # forward, (n, 1)
     model.zero_grad()
@@ -13,6 +17,9 @@ shape (n, d): one row per sample. Nothing loops over the samples.
 """
 
 from __future__ import annotations
+
+import functools
+import inspect
 
 import numpy as np
 
@@ -49,7 +56,7 @@ class Parameter:
 
 
 class Module:
-    """Base class: ``forward(X)``, ``backward(dout) -> dX``, parameters and train/eval mode.
+    """Base class: ``forward(X)``, ``backward(dout, input_grad=True) -> dX``, parameters and train/eval mode.
 
     Subclasses with parameters override ``parameters()``; containers override
     ``children()`` so that parameters, ``train()`` and ``eval()`` reach their parts.
@@ -60,7 +67,7 @@ class Module:
     def forward(self, X):
         raise NotImplementedError
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         raise NotImplementedError
 
     def __call__(self, X):
@@ -91,6 +98,18 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _backward(module, dout, input_grad: bool):
+    """module.backward(dout, input_grad), also for a module written as ``backward(self, dout)``."""
+    if input_grad or not _takes_input_grad(type(module)):
+        return module.backward(dout)
+    return module.backward(dout, input_grad=False)
+
+
+@functools.cache
+def _takes_input_grad(module_class) -> bool:
+    return "input_grad" in inspect.signature(module_class.backward).parameters
 
 
 def _check_int(value, name: str) -> int:
@@ -133,15 +152,15 @@ class Dense(Module):
             out += self.b.value
         return out
 
-    def backward(self, dout):
-        """dout (n, out_features) -> dX (n, in_features).
+    def backward(self, dout, input_grad=True):
+        """dout (n, out_features) -> dX (n, in_features), or None when input_grad is False.
 
         Adds X.T @ dout to W.grad and the column sums of dout to b.grad.
         """
         self.W.grad += matmul(self._X.T, dout)
         if self.b is not None:
             self.b.grad += namespace(dout).sum(dout, axis=0)
-        return matmul(dout, self.W.value.T)
+        return matmul(dout, self.W.value.T) if input_grad else None
 
     def _check_input(self, X):
         # Same array type and dtype as W: already checked. Else check (and name both libraries if
@@ -172,7 +191,7 @@ class Activation(Module):
         self._z = z
         return self.f(z, **self.options)
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         return dout * self.f_grad(self._z, **self.options)
 
     def __repr__(self) -> str:
@@ -229,7 +248,7 @@ class Softmax(Module):
         self._s = activations.softmax(z, axis=-1)
         return self._s
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         return activations.softmax_backward(dout, self._s)
 
 
@@ -264,7 +283,7 @@ class Dropout(Module):
         self._mask = xp.astype(u >= self.p, X.dtype) * (1.0 / (1.0 - self.p))
         return X * self._mask
 
-    def backward(self, dout):
+    def backward(self, dout, input_grad=True):
         return dout if self._mask is None else dout * self._mask
 
     def __repr__(self) -> str:
@@ -288,10 +307,11 @@ class Sequential(Module):
             X = layer.forward(X)
         return X
 
-    def backward(self, dout):
-        for layer in reversed(self.layers):
+    def backward(self, dout, input_grad=True):
+        """Each layer's backward, last to first; only the first layer hears `input_grad`."""
+        for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        return dout
+        return _backward(self.layers[0], dout, input_grad) if self.layers else dout
 
     def __getitem__(self, i):
         return self.layers[i]
@@ -324,8 +344,8 @@ class Residual(Module):
             )
         return X + out
 
-    def backward(self, dout):
-        return dout + self.module.backward(dout)
+    def backward(self, dout, input_grad=True):
+        return dout + self.module.backward(dout)  # the sum needs the module's input gradient
 
     def __repr__(self) -> str:
         return f"Residual({self.module!r})"

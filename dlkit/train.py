@@ -31,6 +31,8 @@ import numpy as np
 from . import metrics as metric_functions
 from ._validation import as_array, as_float_array, check_finite, check_ndim, check_option, check_positive
 from .backend import asarray, namespace
+from .losses import Loss
+from .nn import _backward
 from .regularization import global_norm, l1_grad, l2_grad
 
 __all__ = ["fit", "History", "Callback", "EarlyStopping"]
@@ -237,24 +239,26 @@ def fit(model, loss, optimizer, X, y, epochs, batch_size=None, shuffle=True, rng
     for callback in callbacks:
         callback.on_train_begin(model)
 
+    targets = None  # y checked once, in the form the loss takes (one-hot rows for CrossEntropy)
     for epoch in range(int(epochs)):
         model.train()
         # One batch of everything needs no order: its mean gradient is the same in any order.
         order = asarray(rng.permutation(n), like=like) if shuffle and b < n else None
         total = 0.0
         for start in range(0, n, b):
-            end = min(start + b, n)  # the standard leaves slices past the end unspecified
-            if b == n:
-                X_batch, y_batch = X, y
-            elif order is None:
-                X_batch, y_batch = X[start:end, ...], y[start:end, ...]
+            batch = _batch(xp, order, start, min(start + b, n), n)
+            y_hat = model(batch(X))
+            if targets is None:  # the first step checks everything, later steps trust it
+                targets = _checked_targets(loss, y, y_hat)
+                batch_loss = loss.forward(batch(targets), y_hat)
+            elif isinstance(loss, Loss):
+                batch_loss = loss._forward_checked(batch(targets), y_hat)
             else:
-                index = order[start:end]
-                X_batch, y_batch = xp.take(X, index, axis=0), xp.take(y, index, axis=0)
-            total += loss.forward(y_batch, model(X_batch)) * X_batch.shape[0]
+                batch_loss = loss.forward(batch(targets), y_hat)
+            total += batch_loss * y_hat.shape[0]
             for p in params:
                 p.grad[...] = 0.0
-            model.backward(loss.backward())
+            _backward(model, loss.backward(), input_grad=False)
             if l1 or l2:
                 _add_penalty_gradients(weights, l1, l2)
             if clip_norm is not None:
@@ -351,6 +355,29 @@ def _named_layers(model) -> list:
 
     visit(model)
     return layers
+
+
+def _batch(xp, order, start: int, end: int, n: int):
+    """A function taking rows start … end − 1 of an array, in the order `order` (None: as stored)."""
+    if end - start == n:
+        return lambda a: a
+    if order is None:
+        return lambda a: a[start:end, ...]  # the standard leaves slices past the end unspecified
+    index = order[start:end]
+    return lambda a: xp.take(a, index, axis=0)
+
+
+def _checked_targets(loss, y, y_hat):
+    """y checked once for all its rows, against the model's output y_hat for a first batch.
+
+    A dlkit loss returns y in the form its unchecked path takes; another loss gets y as it is.
+    """
+    if not isinstance(loss, Loss):
+        return y
+    xp = namespace(y_hat)
+    like = xp.broadcast_to(y_hat[:1, ...], (y.shape[0], *y_hat.shape[1:]))  # y_hat's shape for all n rows
+    targets, _ = loss._check(y, like)
+    return targets
 
 
 def _add_penalty_gradients(weights, l1: float, l2: float) -> None:
