@@ -356,3 +356,48 @@ def test_logits_must_be_a_matrix():
 def test_an_empty_batch_is_refused():
     with pytest.raises(ValueError, match="y_pred is empty"):
         L.mse(np.zeros(0), np.zeros(0))
+
+
+# --- the classes' cached backward -----------------------------------------------------------------
+
+CLASS_CASES = [
+    (L.MSE, L.mse_grad, regression_case, (5, 2)),
+    (L.BinaryCrossEntropy, L.binary_cross_entropy_grad, probability_case, (5, 1)),
+    (lambda: L.BinaryCrossEntropy(from_logits=True), L.binary_cross_entropy_with_logits_grad, logit_case,
+     (6,)),
+    (L.CrossEntropy, L.cross_entropy_grad, label_case, (5, 3)),
+    (L.CrossEntropy, L.cross_entropy_grad, one_hot_case, (4, 3)),
+]
+CLASS_IDS = ["MSE", "BCE", "BCE(from_logits)", "CE(labels)", "CE(one-hot)"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("make_loss", "grad", "make", "shape"), CLASS_CASES, ids=CLASS_IDS)
+def test_cached_backward_checks_once_and_equals_the_stateless_gradient(make_loss, grad, make, shape, dtype):
+    y_true, y_pred = make(np.random.default_rng(8), shape)
+    y_pred = y_pred.astype(dtype)
+    criterion = make_loss()
+    checks = []
+    check = criterion._check
+    criterion._check = lambda *args: checks.append(1) or check(*args)
+    criterion.forward(y_true, y_pred)
+    gradient = criterion.backward()
+    assert len(checks) == 1  # forward checked; backward reused its checked inputs
+    assert gradient.dtype == y_pred.dtype
+    np.testing.assert_allclose(gradient, grad(y_true, y_pred), rtol=1e-6 if dtype == "float32" else 1e-15)
+
+
+@pytest.mark.parametrize(("make_loss", "grad", "make", "shape"), CLASS_CASES, ids=CLASS_IDS)
+def test_unchecked_forward_of_checked_inputs_equals_forward(make_loss, grad, make, shape):
+    y_true, y_pred = make(np.random.default_rng(9), shape)
+    checked, unchecked = make_loss(), make_loss()
+    value = checked.forward(y_true, y_pred)
+    assert unchecked._forward_checked(*unchecked._check(y_true, y_pred)) == value
+    np.testing.assert_array_equal(unchecked.backward(), checked.backward())
+
+
+def test_backward_uses_the_latest_forward():
+    criterion = L.CrossEntropy()
+    criterion.forward([0, 1], np.zeros((2, 2)))
+    criterion.forward([2], np.array([[1.0, 2.0, 3.0]]))
+    np.testing.assert_allclose(criterion.backward(), L.cross_entropy_grad([2], np.array([[1.0, 2.0, 3.0]])))

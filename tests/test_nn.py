@@ -383,3 +383,62 @@ def test_bad_constructor_arguments():
 def test_residual_needs_matching_shapes():
     with pytest.raises(ValueError, match=r"\(2, 3\) in and \(2, 4\) out"):
         nn.Residual(nn.Dense(3, 4))(np.ones((2, 3)))
+
+
+# --- backward without the input gradient ---------------------------------------------------------
+
+
+def _grads_and_dX(model, X, dout, **kwargs):
+    model.zero_grad()
+    model(X)
+    dX = model.backward(dout, **kwargs)
+    return [np.array(p.grad, copy=True) for p in model.parameters()], dX
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_dense_without_input_grad_returns_none_and_the_same_parameter_gradients(bias):
+    rng = np.random.default_rng(20)
+    layer = nn.Dense(4, 3, bias=bias, rng=rng)
+    X, dout = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    grads, dX = _grads_and_dX(layer, X, dout)
+    grads_skipped, nothing = _grads_and_dX(layer, X, dout, input_grad=False)
+    assert dX.shape == (5, 4) and nothing is None
+    for g, g_skipped in zip(grads, grads_skipped, strict=True):
+        np.testing.assert_array_equal(g, g_skipped)
+
+
+class _PlainScale(nn.Module):
+    """A module written against the old contract, backward(self, dout) without input_grad."""
+
+    def forward(self, X):
+        return 2.0 * X
+
+    def backward(self, dout):
+        return 2.0 * dout
+
+
+@pytest.mark.parametrize(
+    ("make", "first_returns_none"),
+    [
+        (lambda rng: nn.MLP([4, 6, 3], activation="tanh", rng=rng), True),
+        (lambda rng: nn.Sequential(nn.Tanh(), nn.Dense(4, 3, rng=rng)), False),
+        (lambda rng: nn.Sequential(nn.Residual(nn.Dense(4, 4, rng=rng)), nn.Dense(4, 3, rng=rng)), False),
+        (lambda rng: nn.Sequential(_PlainScale(), nn.Dense(4, 3, rng=rng)), False),
+        (lambda rng: nn.Sequential(nn.Sequential(nn.Dense(4, 5, rng=rng), nn.ReLU()),
+                                   nn.Dense(5, 3, rng=rng)), True),
+    ],
+    ids=["MLP", "activation-first", "residual-first", "module-without-the-option", "nested"],
+)
+def test_sequential_passes_input_grad_to_its_first_layer_only(make, first_returns_none):
+    rng = np.random.default_rng(21)
+    model = make(rng)
+    X, dout = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    grads, dX = _grads_and_dX(model, X, dout)
+    grads_skipped, dX_skipped = _grads_and_dX(model, X, dout, input_grad=False)
+    assert dX.shape == (5, 4)
+    if first_returns_none:
+        assert dX_skipped is None
+    else:  # the first layer may ignore the hint, and then returns dX as before
+        np.testing.assert_allclose(dX_skipped, dX)
+    for g, g_skipped in zip(grads, grads_skipped, strict=True):
+        np.testing.assert_allclose(g, g_skipped, rtol=1e-14)

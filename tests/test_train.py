@@ -346,3 +346,61 @@ def test_early_stopping_bad_arguments():
         EarlyStopping(patience=-1)
     with pytest.raises(ValueError, match="min_delta must be >= 0"):
         EarlyStopping(patience=2, min_delta=-0.1)
+
+
+# --- the per-batch fast path: targets checked once, no input gradient ------------------------------
+
+
+def test_fit_checks_every_target_before_the_first_step():
+    model = MLP([2, 4, 3], rng=np.random.default_rng(0))
+    before = [np.array(p.value, copy=True) for p in model.parameters()]
+    y = np.array([0, 1, 2, 3])  # the last label is out of range for 3 classes
+    with pytest.raises(ValueError, match=r"class labels must be in 0 … 2"):
+        fit(model, losses.CrossEntropy(), optim.SGD(model.parameters(), lr=0.1), X_XOR, y, epochs=1,
+            batch_size=1, shuffle=False)
+    for p, value in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.value, value)
+
+
+def test_fit_checks_the_first_batch_of_predictions():
+    model = MLP([2, 4, 1], rng=np.random.default_rng(0))  # no sigmoid: outputs are not probabilities
+    with pytest.raises(ValueError, match="probabilities in"):
+        fit(model, losses.BinaryCrossEntropy(), optim.SGD(model.parameters(), lr=0.1), X_XOR * 50.0,
+            Y_XOR, epochs=1, batch_size=2)
+
+
+class FunctionLoss:
+    """A loss object that is not a dlkit.losses.Loss: fit calls its forward on every batch."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def forward(self, y_true, y_pred):
+        self.calls += 1
+        self.inputs = (y_true, y_pred)
+        return float(losses.cross_entropy(y_true, y_pred))
+
+    def backward(self):
+        return losses.cross_entropy_grad(*self.inputs)
+
+
+class RecordingDense(Dense):
+    def backward(self, dout, input_grad=True):
+        self.input_grads = getattr(self, "input_grads", []) + [input_grad]
+        return super().backward(dout, input_grad=input_grad)
+
+
+def test_other_loss_objects_and_skipped_input_gradient_give_the_same_run():
+    runs = []
+    for loss in (losses.CrossEntropy(), FunctionLoss()):
+        model = MLP([2, 5, 3], rng=np.random.default_rng(1))
+        first = RecordingDense(2, 5, rng=np.random.default_rng(1))
+        first.W.value[...] = model.layers[0].W.value
+        model.layers[0] = first
+        history = fit(model, loss, optim.SGD(model.parameters(), lr=0.5), X_XOR, Y_XOR, epochs=3,
+                      batch_size=3, rng=np.random.default_rng(2))
+        assert first.input_grads == [False] * 6  # fit never asks the first layer for dL/dX
+        runs.append((history.loss, [np.array(p.value) for p in model.parameters()]))
+    assert loss.calls == 6 and runs[1][0] == pytest.approx(runs[0][0], rel=1e-14)
+    for a, b in zip(runs[0][1], runs[1][1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
