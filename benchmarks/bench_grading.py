@@ -33,19 +33,26 @@ def _grade_id(cell):
 
 
 def solved(released, solution):
-    answers = {_grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        _grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")
+    }
     notebook = copy.deepcopy(released)
     for cell in notebook.cells:
         if _grade_id(cell) in answers:
-            cell.source = "\n".join(line for line in answers[_grade_id(cell)].splitlines()
-                                    if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+            cell.source = "\n".join(
+                line
+                for line in answers[_grade_id(cell)].splitlines()
+                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+            )
     return notebook
 
 
 def make_class(course: Path, students: int) -> int:
     """Write a course with `students` submissions of every assignment; returns the number of notebooks."""
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
     count = 0
     for source in sorted(p for p in (ROOT / "solutions").iterdir() if p.is_dir()):
         for path in sorted(source.glob("*.ipynb")):
@@ -75,30 +82,53 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--baseline-students", type=int, default=None,
-                        help="students for the sequential baseline (default: all; 0 skips it)")
+    parser.add_argument(
+        "--baseline-students",
+        type=int,
+        default=None,
+        help="students for the sequential baseline (default: all; 0 skips it)",
+    )
     args = parser.parse_args()
-    figures = {"date": date.today().isoformat(), "machine": f"{platform.node()}, {platform.processor() or platform.machine()}"
-               f", {os.cpu_count()} CPUs", "python": platform.python_version(), "students": args.students,
-               "workers": args.workers, "command": " ".join(["python", *sys.argv])}
+    figures = {
+        "date": date.today().isoformat(),
+        "machine": f"{platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "python": platform.python_version(),
+        "students": args.students,
+        "workers": args.workers,
+        "command": " ".join(["python", *sys.argv]),
+    }
     with tempfile.TemporaryDirectory() as scratch:
         course = Path(scratch) / "parallel"
         course.mkdir()
         notebooks = make_class(course, args.students)
+        figures["load_average_before"] = round(os.getloadavg()[0], 1)
         seconds = timed([sys.executable, "-m", "dlkit.classroom.cli", "--workers", str(args.workers)], course)
-        figures.update(notebooks=notebooks, dlkit_grade_s=round(seconds, 1),
-                       dlkit_grade_notebooks_per_s=round(notebooks / seconds, 3))
+        figures.update(
+            load_average_after_dlkit_grade=round(os.getloadavg()[0], 1),
+            notebooks=notebooks,
+            dlkit_grade_s=round(seconds, 1),
+            dlkit_grade_notebooks_per_s=round(notebooks / seconds, 3),
+        )
         baseline_students = args.students if args.baseline_students is None else args.baseline_students
         if baseline_students:
             course = Path(scratch) / "sequential"
             course.mkdir()
             notebooks = make_class(course, baseline_students)
-            seconds = 0.0
+            seconds = feedback_seconds = 0.0
             for assignment in sorted(p.name for p in (course / "solutions").iterdir() if p.is_dir()):
-                timed([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"], course)
-                seconds += timed([sys.executable, "-m", "nbgrader", "autograde", assignment], course)
-            figures.update(baseline_notebooks=notebooks, nbgrader_autograde_s=round(seconds, 1),
-                           nbgrader_autograde_notebooks_per_s=round(notebooks / seconds, 3))
+                nbgrader = [sys.executable, "-m", "nbgrader"]
+                timed([*nbgrader, "generate_assignment", assignment, "--force"], course)
+                seconds += timed([*nbgrader, "autograde", assignment], course)
+                feedback_seconds += timed([*nbgrader, "generate_feedback", assignment], course)
+            # The same outputs as dlkit-grade's (bar the sandbox and the report): feedback and the CSV.
+            feedback_seconds += seconds + timed([*nbgrader, "export", "--to", "grades.csv"], course)
+            figures.update(
+                load_average_after_nbgrader=round(os.getloadavg()[0], 1),
+                baseline_notebooks=notebooks,
+                nbgrader_autograde_s=round(seconds, 1),
+                nbgrader_autograde_notebooks_per_s=round(notebooks / seconds, 3),
+                nbgrader_with_feedback_and_export_s=round(feedback_seconds, 1),
+            )
     print(json.dumps(figures, indent=1))
 
 

@@ -25,8 +25,10 @@ from dlkit.classroom import cli, collect, report, tamper
 from dlkit.classroom.batch import Course, grade_class
 from dlkit.classroom.sandbox import Limits
 
-SOLUTION = {"add": "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
-            "double": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"}
+SOLUTION = {
+    "add": "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",
+    "double": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+}
 LIMITS = Limits(cell_timeout=4, notebook_timeout=8, memory_mb=1024)
 CONFIG = """c = get_config()
 c.CourseDirectory.course_id = "tiny-course"
@@ -40,21 +42,35 @@ c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
 
 
 def _meta(grade_id, **flags):
-    return {"nbgrader": {"grade": False, "solution": False, "locked": False, "grade_id": grade_id,
-                         "schema_version": 3, **flags}}
+    return {
+        "nbgrader": {
+            "grade": False,
+            "solution": False,
+            "locked": False,
+            "grade_id": grade_id,
+            "schema_version": 3,
+            **flags,
+        }
+    }
 
 
 def tiny_notebook(add=SOLUTION["add"], double=SOLUTION["double"], test_add=None):
     cells = [
         new_code_cell("import numpy as np", metadata=_meta("imports", locked=True)),
         new_code_cell(add, metadata=_meta("add", solution=True)),
-        new_code_cell(test_add or "assert add(1, 2) == 3\nassert np.allclose(add(np.ones(2), 1), 2)",
-                      metadata=_meta("test_add", grade=True, locked=True, points=2)),
+        new_code_cell(
+            test_add or "assert add(1, 2) == 3\nassert np.allclose(add(np.ones(2), 1), 2)",
+            metadata=_meta("test_add", grade=True, locked=True, points=2),
+        ),
         new_code_cell(double, metadata=_meta("double", solution=True)),
-        new_code_cell("assert double(4) == 8", metadata=_meta("test_double", grade=True, locked=True, points=1)),
+        new_code_cell(
+            "assert double(4) == 8", metadata=_meta("test_double", grade=True, locked=True, points=1)
+        ),
     ]
-    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                              "language": "python"}})
+    return new_notebook(
+        cells=cells,
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
 
 
 def submit(course: Path, student: str, nb) -> None:
@@ -73,45 +89,62 @@ def course(tmp_path):
 
 # --- the static tampering scan -------------------------------------------------------------------------
 
+
 def _scan(code):
     nb = tiny_notebook(add=code)
-    nb.cells[0].source = "import numpy as np\nfrom dlkit import grading, activations\nfrom dlkit.grading import check"
+    nb.cells[
+        0
+    ].source = "import numpy as np\nfrom dlkit import grading, activations\nfrom dlkit.grading import check"
     return [(f.kind, f.message) for f in tamper.scan_notebook(nb)]
 
 
-@pytest.mark.parametrize("code, expected", [
-    ("np.allclose = lambda *a, **k: True", ("patch", "patches numpy.allclose")),
-    ("setattr(np.testing, 'assert_allclose', print)", ("patch", "patches numpy.testing with setattr()")),
-    ("grading.check_function = lambda *a: None", ("patch", "patches dlkit.grading.check_function")),
-    ("def check(*args):\n    pass", ("patch", "redefines check, which the tests import")),
-    ("import builtins\nbuiltins.print = None", ("patch", "patches builtins.print")),
-    ("import sys\nsys.modules['numpy'] = None", ("patch", "patches sys.modules[...]")),
-    ("from unittest import mock", ("patch", "uses mock patching")),
-    ("def add(a, b):\n    return activations.identity(a) + b", ("reference", "calls the dlkit reference "
-                                                                   "(dlkit.activations.identity)")),
-    ("from dlkit.nn import Perceptron", ("reference", "imports the dlkit reference (dlkit.nn.Perceptron)")),
-    ("import os\nos._exit(0)", ("system", "exits the interpreter (os._exit)")),
-    ("import ctypes", ("system", "uses ctypes (ctypes)")),
-    ("open('/etc/passwd', 'a')", ("system", "writes a file outside its folder (/etc/passwd)")),
-])
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        ("np.allclose = lambda *a, **k: True", ("patch", "patches numpy.allclose")),
+        ("setattr(np.testing, 'assert_allclose', print)", ("patch", "patches numpy.testing with setattr()")),
+        ("grading.check_function = lambda *a: None", ("patch", "patches dlkit.grading.check_function")),
+        ("def check(*args):\n    pass", ("patch", "redefines check, which the tests import")),
+        ("import builtins\nbuiltins.print = None", ("patch", "patches builtins.print")),
+        ("import sys\nsys.modules['numpy'] = None", ("patch", "patches sys.modules[...]")),
+        ("from unittest import mock", ("patch", "uses mock patching")),
+        (
+            "def add(a, b):\n    return activations.identity(a) + b",
+            ("reference", "calls the dlkit reference (dlkit.activations.identity)"),
+        ),
+        (
+            "from dlkit.nn import Perceptron",
+            ("reference", "imports the dlkit reference (dlkit.nn.Perceptron)"),
+        ),
+        ("import os\nos._exit(0)", ("system", "exits the interpreter (os._exit)")),
+        ("import ctypes", ("system", "uses ctypes (ctypes)")),
+        ("open('/etc/passwd', 'a')", ("system", "writes a file outside its folder (/etc/passwd)")),
+    ],
+)
 def test_scan_flags_tampering(code, expected):
     assert expected in _scan(code)
 
 
 def test_scan_leaves_honest_code_and_magics_alone():
-    code = "%time x = 1\ndef add(a, b):\n    total = np.add(a, b)\n    open('notes.txt', 'w')\n    return total"
+    code = (
+        "%time x = 1\ndef add(a, b):\n    total = np.add(a, b)\n    open('notes.txt', 'w')\n    return total"
+    )
     assert _scan(code) == []
     assert _scan("def add(a, b)\n    return a + b") == []  # syntax errors are the notebook's problem
 
 
 # --- LMS file names, report ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lms, path, student, file_id", [
-    ("moodle", "/x/Jane Doe_123456_assignsubmission_file_/tiny.ipynb", "123456", "tiny.ipynb"),
-    ("moodle", "/x/Jane Doe_123456_assignsubmission_file_tiny.ipynb", "123456", "tiny.ipynb"),
-    ("canvas", "/x/doejane_24680_1357911_tiny.ipynb", "24680", "tiny.ipynb"),
-    ("canvas", "/x/doejane_late_24680_1357911_tiny-1.ipynb", "24680", "tiny-1.ipynb"),
-])
+
+@pytest.mark.parametrize(
+    "lms, path, student, file_id",
+    [
+        ("moodle", "/x/Jane Doe_123456_assignsubmission_file_/tiny.ipynb", "123456", "tiny.ipynb"),
+        ("moodle", "/x/Jane Doe_123456_assignsubmission_file_tiny.ipynb", "123456", "tiny.ipynb"),
+        ("canvas", "/x/doejane_24680_1357911_tiny.ipynb", "24680", "tiny.ipynb"),
+        ("canvas", "/x/doejane_late_24680_1357911_tiny-1.ipynb", "24680", "tiny-1.ipynb"),
+    ],
+)
 def test_lms_patterns(lms, path, student, file_id):
     match = re.match(collect.LMS_PATTERNS[lms], path)
     assert (match["student_id"], match["file_id"]) == (student, file_id)
@@ -119,11 +152,22 @@ def test_lms_patterns(lms, path, student, file_id):
 
 def test_report_pass_rates_and_most_common_failure(tmp_path):
     def result(student, score, failure):
-        return {"student": student, "assignment": "a", "score": score, "max_score": 2.0, "reasons": [],
-                "tampering": [], "cells": {"nb": {"t": {"score": score, "max_score": 2.0, "failure": failure}}}}
+        return {
+            "student": student,
+            "assignment": "a",
+            "score": score,
+            "max_score": 2.0,
+            "reasons": [],
+            "tampering": [],
+            "cells": {"nb": {"t": {"score": score, "max_score": 2.0, "failure": failure}}},
+        }
 
-    results = [result("s1", 2.0, ""), result("s2", 0.0, "AssertionError: sign"),
-               result("s3", 0.0, "AssertionError: sign"), result("s4", 1.0, "NameError: x")]
+    results = [
+        result("s1", 2.0, ""),
+        result("s2", 0.0, "AssertionError: sign"),
+        result("s3", 0.0, "AssertionError: sign"),
+        result("s4", 1.0, "NameError: x"),
+    ]
     (row,) = report.exercise_rows(results)
     assert (row["pass_rate"], row["mean_score"]) == (0.25, 0.75)
     assert (row["most_common_failure"], row["failure_count"]) == ("AssertionError: sign", 2)
@@ -134,6 +178,7 @@ def test_report_pass_rates_and_most_common_failure(tmp_path):
 
 # --- the batch on the tiny course ----------------------------------------------------------------------
 
+
 def _scores(state):
     return {r["student"]: r["score"] for r in state.results()}
 
@@ -141,7 +186,9 @@ def _scores(state):
 def test_limits_keep_points_earned_so_far_and_reruns_are_idempotent(course, capsys):
     submit(course, "good", tiny_notebook())
     submit(course, "dies", tiny_notebook(double="def double(x):\n    import os\n    os._exit(3)"))
-    submit(course, "slow", tiny_notebook(double="import time\ntime.sleep(30)\ndef double(x):\n    return 2 * x"))
+    submit(
+        course, "slow", tiny_notebook(double="import time\ntime.sleep(30)\ndef double(x):\n    return 2 * x")
+    )
     submit(course, "edits_test", tiny_notebook(add="def add(a, b):\n    return 0", test_add="pass"))
     state = grade_class(Course.load(course), ["tiny"], LIMITS, workers=2)
     results = {r["student"]: r for r in state.results()}
@@ -150,8 +197,8 @@ def test_limits_keep_points_earned_so_far_and_reruns_are_idempotent(course, caps
     assert "time limit" in " ".join(results["slow"]["reasons"])
     assert "test_add was edited" in " ".join(results["edits_test"]["reasons"])
 
-    # A second run grades nothing; an interrupted one (its record lost after the gradebook commit)
-    # regrades only what is missing, and the gradebook still holds one grade per cell.
+    # A run interrupted after a gradebook commit but before its record regrades only what is missing,
+    # and the gradebook still holds one grade per test cell (plain re-runs: test_classroom_corpus.py).
     state_file = course / "grading" / "classroom-state.json"
     entries = json.loads(state_file.read_text())
     del entries["dies/tiny"]
@@ -170,13 +217,36 @@ def test_canvas_download_end_to_end(course, tmp_path):
     archive = tmp_path / "submissions.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("doejane_24680_1357911_tiny-1.ipynb", nbformat.writes(tiny_notebook()))
-        zf.writestr("roesam_late_13579_2468024_tiny.ipynb", nbformat.writes(tiny_notebook(add="def add(a, b):\n"
-                                                                                            "    return a - b")))
-    assert cli.main(["--lms", "canvas", "--assignment", "tiny", str(archive), "--course-root", str(course),
-                     "--workers", "2", "--cell-timeout", "4", "--notebook-timeout", "8"]) == 0
+        zf.writestr(
+            "roesam_late_13579_2468024_tiny.ipynb",
+            nbformat.writes(tiny_notebook(add="def add(a, b):\n    return a - b")),
+        )
+    assert (
+        cli.main(
+            [
+                "--lms",
+                "canvas",
+                "--assignment",
+                "tiny",
+                str(archive),
+                "--course-root",
+                str(course),
+                "--workers",
+                "2",
+                "--cell-timeout",
+                "4",
+                "--notebook-timeout",
+                "8",
+            ]
+        )
+        == 0
+    )
     grading = course / "grading"
     with open(grading / "grades.csv", newline="") as handle:
-        assert {r["student_id"]: float(r["score"]) for r in csv.DictReader(handle)} == {"24680": 3, "13579": 1}
+        assert {r["student_id"]: float(r["score"]) for r in csv.DictReader(handle)} == {
+            "24680": 3,
+            "13579": 1,
+        }
     assert (grading / "feedback" / "24680" / "tiny" / "tiny.html").exists()
     with open(grading / "report" / "students.csv", newline="") as handle:
         rows = {r["student"]: r for r in csv.DictReader(handle)}
@@ -184,6 +254,7 @@ def test_canvas_download_end_to_end(course, tmp_path):
 
 
 # --- PostgreSQL gradebook ------------------------------------------------------------------------------
+
 
 def _free_port():
     with socket.socket() as s:
@@ -209,8 +280,20 @@ def postgres_url():
     run = dict(capture_output=True, check=True, cwd=folder, **owner)
     try:
         subprocess.run(["initdb", "-D", str(data), "-U", "grader", "--auth=trust"], **run)
-        subprocess.run(["pg_ctl", "-D", str(data), "-w", "-l", str(folder / "log"), "-o",
-                        f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start"], **run)
+        subprocess.run(
+            [
+                "pg_ctl",
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(folder / "log"),
+                "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1",
+                "start",
+            ],
+            **run,
+        )
         subprocess.run(["createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gradebook"], **run)
         yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
     finally:

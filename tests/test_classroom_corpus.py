@@ -20,7 +20,9 @@ from dlkit.classroom.batch import Course
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "grading_corpus"
-CASES = {name: case for name, case in json.loads((CORPUS / "cases.json").read_text()).items() if name[0] != "_"}
+CASES = {
+    name: case for name, case in json.loads((CORPUS / "cases.json").read_text()).items() if name[0] != "_"
+}
 ASSIGNMENT = "01_perceptron"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "120", "--memory-mb", "1536", "--max-processes", "64"]
@@ -35,11 +37,16 @@ def solved_release():
     """The released notebook with each exercise answered as in the instructor's solution."""
     released = nbformat.read(ROOT / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
     solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    answers = {grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")
+    }
     for cell in released.cells:
         if grade_id(cell) in answers:
-            cell.source = "\n".join(line for line in answers[grade_id(cell)].splitlines()
-                                    if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+            cell.source = "\n".join(
+                line
+                for line in answers[grade_id(cell)].splitlines()
+                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+            )
     return released
 
 
@@ -71,7 +78,9 @@ def write_submission(folder: Path, case: dict, solved, released) -> None:
 def graded_class(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(
+        ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
+    )
     downloads = tmp_path_factory.mktemp("submissions")
     released = nbformat.read(ROOT / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
     solved = solved_release()
@@ -112,7 +121,8 @@ def test_exported_grades_have_every_student_once(graded_class):
         rows = list(csv.DictReader(handle))
     assert sorted(row["student_id"] for row in rows) == sorted(students)
     assert {row["student_id"]: float(row["score"]) for row in rows} == {
-        s: float(r["score"]) for s, r in students.items()}
+        s: float(r["score"]) for s, r in students.items()
+    }
 
 
 def test_feedback_and_report_are_written(graded_class):
@@ -121,15 +131,17 @@ def test_feedback_and_report_are_written(graded_class):
     with open(grading / "report" / "exercises.csv", newline="") as handle:
         exercises = {row["exercise"]: row for row in csv.DictReader(handle)}
     assert set(exercises) == {"test_step", "test_perceptron_output", "test_train_perceptron"}
-    assert "is not written yet" in exercises["test_step"]["most_common_failure"] or \
-        exercises["test_step"]["most_common_failure"]
+    assert (
+        "is not written yet" in exercises["test_step"]["most_common_failure"]
+        or exercises["test_step"]["most_common_failure"]
+    )
     assert (grading / "report" / "class_report.png").stat().st_size > 10_000
 
 
 @pytest.mark.skipif(not sandbox.can_drop_privileges(), reason="the sandbox user needs root to be set up")
 def test_no_process_or_escaped_file_is_left(graded_class):
     assert not ESCAPED.exists()
-    assert [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _command(pid) == b"sleep\0" b"120\0"] == []
+    assert [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _command(pid) == b"sleep\0120\0"] == []
 
 
 def _command(pid):

@@ -64,7 +64,7 @@ class Course:
         config.CourseDirectory.root = str(root)
         url = db_url or config.CourseDirectory.get("db_url", "sqlite:///gradebook.db")
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            url = f"sqlite:///{root / url[len('sqlite:///'):]}"  # relative to the course, not to the cwd
+            url = f"sqlite:///{root / url[len('sqlite:///') :]}"  # relative to the course, not to the cwd
         config.CourseDirectory.db_url = url
         return cls(root, config, url)
 
@@ -107,8 +107,11 @@ def locked_checksums(release: Path) -> dict[str, dict[str, str]]:
     checksums = {}
     for path in release.glob("*.ipynb"):
         cells = nbformat.read(path, as_version=4).cells
-        checksums[path.stem] = {c.metadata.nbgrader["grade_id"]: compute_checksum(c) for c in cells
-                                if c.metadata.get("nbgrader", {}).get("locked")}
+        checksums[path.stem] = {
+            c.metadata.nbgrader["grade_id"]: compute_checksum(c)
+            for c in cells
+            if c.metadata.get("nbgrader", {}).get("locked")
+        }
     return checksums
 
 
@@ -121,7 +124,7 @@ def ensure_in_gradebook(course: Course, assignments: list[str]) -> None:
             generate_assignment(course, assignment, course.db_url)
 
 
-def submission_digest(folder: Path) -> str:
+def folder_digest(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -154,7 +157,11 @@ class WorkerProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*self.prefix, sys.executable, "-m", "dlkit.classroom.worker"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+            )
 
     def run(self, job_path: Path, timeout: float) -> bool:
         """Send one job; False if the worker did not answer within `timeout` seconds (it is killed)."""
@@ -233,8 +240,9 @@ def merge(course: Course, gb: Gradebook, job: Job, result: Result) -> None:
     result.score, result.max_score = submission.score, submission.max_score
     for notebook in submission.notebooks:
         for grade in notebook.grades:
-            result.cells.setdefault(notebook.name, {}).setdefault(grade.name, {
-                "score": grade.score, "max_score": grade.max_score, "failure": "not graded"})
+            result.cells.setdefault(notebook.name, {}).setdefault(
+                grade.name, {"score": grade.score, "max_score": grade.max_score, "failure": "not graded"}
+            )
 
     for step in ("autograded", "feedback"):
         target = course.folder(step, job.student, job.assignment)
@@ -269,14 +277,21 @@ class State:
         return [entry["result"] for _, entry in sorted(self.entries.items())]
 
 
-def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, workers: int = 2,
-                force: bool = False, log=print) -> State:
+def grade_class(
+    course: Course,
+    assignments: list[str],
+    limits: sandbox.Limits,
+    workers: int = 2,
+    force: bool = False,
+    log=print,
+) -> State:
     """Autograde every new or changed submission of `assignments`; returns the updated state."""
     ensure_in_gradebook(course, assignments)
     state = State(course.grading_dir / "classroom-state.json")
     todo = []
     for student, assignment, folder in find_submissions(course, assignments):
-        digest = submission_digest(folder)
+        # A new submission or a changed source (tests fixed by the instructor) means grading again.
+        digest = folder_digest(folder) + folder_digest(course.folder("source", ".", assignment))[:16]
         if force or not state.is_current(student, assignment, digest):
             todo.append((student, assignment, folder, digest))
     log(f"{len(todo)} submissions to grade ({workers} workers)")
@@ -295,16 +310,22 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
         with Gradebook(f"sqlite:///{template}", course.course_id) as gb:
             for assignment in assignments:
                 notebooks = gb.find_assignment(assignment).notebooks
-                grade_cells[assignment] = {nb.name: [cell.name for cell in nb.grade_cells] for nb in notebooks}
+                grade_cells[assignment] = {
+                    nb.name: [cell.name for cell in nb.grade_cells] for nb in notebooks
+                }
 
         if sandbox.can_drop_privileges() and os.stat(course.folder("source")).st_mode & stat.S_IROTH:
-            log(f"warning: {course.folder('source')} is readable by every user, student code included; "
-                "`chmod -R o-rwx` it on the grading machine")
+            log(
+                f"warning: {course.folder('source')} is readable by every user, student code included; "
+                "`chmod -R o-rwx` it on the grading machine"
+            )
         prefix = sandbox.namespace_prefix(limits)
         (course.grading_dir / "logs").mkdir(parents=True, exist_ok=True)
         first_uid = sandbox.free_uid_block(workers) if sandbox.can_drop_privileges() else 0
-        pool = [WorkerProcess(first_uid + slot, prefix, course.grading_dir / "logs" / f"worker-{slot}.log")
-                for slot in range(workers)]
+        pool = [
+            WorkerProcess(first_uid + slot, prefix, course.grading_dir / "logs" / f"worker-{slot}.log")
+            for slot in range(workers)
+        ]
         free = list(pool)
         lock = threading.Lock()
 
@@ -313,9 +334,20 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
                 process = free.pop()
             workspace = scratch / f"job-{index}"
             workspace.mkdir()
-            job = Job(assignment, student, str(folder), str(course.folder("source", ".", assignment)),
-                      grade_cells[assignment], str(template), str(workspace), asdict(limits),
-                      checksums[assignment], process.uid, course.course_id, str(course.root / "nbgrader_config.py"))
+            job = Job(
+                assignment,
+                student,
+                str(folder),
+                str(course.folder("source", ".", assignment)),
+                grade_cells[assignment],
+                str(template),
+                str(workspace),
+                asdict(limits),
+                checksums[assignment],
+                process.uid,
+                course.course_id,
+                str(course.root / "nbgrader_config.py"),
+            )
             job.save(scratch / f"job-{index}.json")
             hard_limit = limits.notebook_timeout * len(grade_cells[assignment]) + 120
             try:
@@ -326,11 +358,19 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
             if finished and (workspace / "result.json").exists():
                 result = Result(**json.loads((workspace / "result.json").read_text()))
             else:
-                result = Result(student, assignment, reasons=[
-                    f"grading stopped: no result within the hard limit of {hard_limit} s (0 points)"])
+                result = Result(
+                    student,
+                    assignment,
+                    reasons=[
+                        f"grading stopped: the worker crashed or ran past the hard limit of {hard_limit} s (0 points)"
+                    ],
+                )
             return job, result
 
-        with ThreadPoolExecutor(max_workers=workers) as executor, Gradebook(course.db_url, course.course_id) as gb:
+        with (
+            ThreadPoolExecutor(max_workers=workers) as executor,
+            Gradebook(course.db_url, course.course_id) as gb,
+        ):
             futures = {executor.submit(run, i, s, a, f): d for i, (s, a, f, d) in enumerate(todo)}
             for done, future in enumerate(as_completed(futures), 1):
                 job, result = future.result()
@@ -342,8 +382,9 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
                     continue
                 state.record(result, futures[future])
                 shutil.rmtree(job.workspace, ignore_errors=True)
-                log(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: {result.score:g}/{result.max_score:g}"
-                    + (f"  ({'; '.join(result.reasons)})" if result.reasons else ""))
+                reasons = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
+                score = f"{result.score:g}/{result.max_score:g}"
+                log(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: {score}{reasons}")
         for process in pool:
             process.close()
     finally:
@@ -353,6 +394,13 @@ def grade_class(course: Course, assignments: list[str], limits: sandbox.Limits, 
 
 def export_grades(course: Course, path: Path) -> None:
     """nbgrader export (its CSV plugin) of the whole gradebook to `path`."""
-    command = [sys.executable, "-m", "nbgrader", "export", f"--to={path}",
-               f"--CourseDirectory.db_url={course.db_url}", f"--CourseDirectory.root={course.root}"]
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "export",
+        f"--to={path}",
+        f"--CourseDirectory.db_url={course.db_url}",
+        f"--CourseDirectory.root={course.root}",
+    ]
     subprocess.run(command, cwd=course.root, check=True, capture_output=True)

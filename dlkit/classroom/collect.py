@@ -41,10 +41,17 @@ def collect_lms_download(course: Course, assignment: str, archives: list[Path], 
             shutil.copytree(archive, archive_dir / archive.name)
         else:
             shutil.copy(archive, archive_dir / archive.name)
-    command = [sys.executable, "-m", "nbgrader", "zip_collect", assignment, "--force",
-               f"--ZipCollectApp.downloaded_directory={os.path.relpath(downloaded, course.root)}",
-               f"--FileNameCollectorPlugin.named_regexp={LMS_PATTERNS[lms]}",
-               f"--CourseDirectory.root={course.root}"]
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "zip_collect",
+        assignment,
+        "--force",
+        f"--ZipCollectApp.downloaded_directory={os.path.relpath(downloaded, course.root)}",
+        f"--FileNameCollectorPlugin.named_regexp={LMS_PATTERNS[lms]}",
+        f"--CourseDirectory.root={course.root}",
+    ]
     outcome = subprocess.run(command, cwd=course.root, capture_output=True, text=True)
     if outcome.returncode != 0:
         raise RuntimeError(f"nbgrader zip_collect failed:\n{outcome.stderr[-3000:]}")

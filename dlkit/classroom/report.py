@@ -34,21 +34,34 @@ def exercise_rows(results: list[dict]) -> list[dict]:
     for (assignment, notebook, exercise), grades in sorted(cells.items()):
         failures = Counter(g["failure"] for g in grades if g["score"] < g["max_score"] and g["failure"])
         message, count = failures.most_common(1)[0] if failures else ("", 0)
-        rows.append({
-            "assignment": assignment, "notebook": notebook, "exercise": exercise,
-            "points": grades[0]["max_score"], "students": len(grades),
-            "pass_rate": round(sum(g["score"] >= g["max_score"] for g in grades) / len(grades), 3),
-            "mean_score": round(sum(g["score"] for g in grades) / len(grades), 3),
-            "most_common_failure": message, "failure_count": count,
-        })
+        rows.append(
+            {
+                "assignment": assignment,
+                "notebook": notebook,
+                "exercise": exercise,
+                "points": grades[0]["max_score"],
+                "students": len(grades),
+                "pass_rate": round(sum(g["score"] >= g["max_score"] for g in grades) / len(grades), 3),
+                "mean_score": round(sum(g["score"] for g in grades) / len(grades), 3),
+                "most_common_failure": message,
+                "failure_count": count,
+            }
+        )
     return rows
 
 
 def student_rows(results: list[dict]) -> list[dict]:
-    return [{"student": r["student"], "assignment": r["assignment"], "score": r["score"],
-             "max_score": r["max_score"], "reasons": " | ".join(r["reasons"]),
-             "tampering": " | ".join(r["tampering"])} for r in sorted(results, key=lambda r: (r["assignment"],
-                                                                                            r["student"]))]
+    return [
+        {
+            "student": r["student"],
+            "assignment": r["assignment"],
+            "score": r["score"],
+            "max_score": r["max_score"],
+            "reasons": " | ".join(r["reasons"]),
+            "tampering": " | ".join(r["tampering"]),
+        }
+        for r in sorted(results, key=lambda r: (r["assignment"], r["student"]))
+    ]
 
 
 def _write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
@@ -65,10 +78,14 @@ def plot(results: list[dict], exercises: list[dict], path: Path) -> None:
         scores = [r["score"] for r in results if r["assignment"] == assignment]
         top = max(r["max_score"] for r in results if r["assignment"] == assignment)
         axes[row, 0].hist(scores, bins=20, range=(0, top or 1), color="tab:blue")
-        axes[row, 0].set(title=f"{assignment}: scores of {len(scores)} students", xlabel="score", ylabel="students")
+        axes[row, 0].set(
+            title=f"{assignment}: scores of {len(scores)} students", xlabel="score", ylabel="students"
+        )
         mine = [e for e in exercises if e["assignment"] == assignment]
         axes[row, 1].barh([e["exercise"] for e in mine], [e["pass_rate"] for e in mine], color="tab:green")
-        axes[row, 1].set(title=f"{assignment}: pass rate per exercise", xlim=(0, 1), xlabel="fraction with full points")
+        axes[row, 1].set(
+            title=f"{assignment}: pass rate per exercise", xlim=(0, 1), xlabel="fraction with full points"
+        )
         axes[row, 1].invert_yaxis()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -80,12 +97,31 @@ def write_report(results: list[dict], folder: Path) -> dict[str, Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     exercises = exercise_rows(results)
-    paths = {"exercises": folder / "exercises.csv", "students": folder / "students.csv",
-             "plot": folder / "class_report.png"}
-    _write_csv(paths["exercises"], exercises, ["assignment", "notebook", "exercise", "points", "students",
-                                               "pass_rate", "mean_score", "most_common_failure", "failure_count"])
-    _write_csv(paths["students"], student_rows(results),
-               ["student", "assignment", "score", "max_score", "reasons", "tampering"])
+    paths = {
+        "exercises": folder / "exercises.csv",
+        "students": folder / "students.csv",
+        "plot": folder / "class_report.png",
+    }
+    _write_csv(
+        paths["exercises"],
+        exercises,
+        [
+            "assignment",
+            "notebook",
+            "exercise",
+            "points",
+            "students",
+            "pass_rate",
+            "mean_score",
+            "most_common_failure",
+            "failure_count",
+        ],
+    )
+    _write_csv(
+        paths["students"],
+        student_rows(results),
+        ["student", "assignment", "score", "max_score", "reasons", "tampering"],
+    )
     if results:
         plot(results, exercises, paths["plot"])
     return paths

@@ -78,8 +78,11 @@ def namespace_prefix(limits: Limits) -> list[str]:
     if unshare and subprocess.run([unshare, *flags, "true"], capture_output=True).returncode == 0:
         return [unshare, *flags]
     if not limits.network:
-        warnings.warn("cannot create a network namespace here (unshare -n failed): student code keeps the "
-                      "network", UserWarning, stacklevel=2)
+        warnings.warn(
+            "cannot create a network namespace here (unshare -n failed): student code keeps the network",
+            UserWarning,
+            stacklevel=2,
+        )
     return []
 
 
@@ -105,7 +108,11 @@ def make_interpreter_reachable() -> bool:
     by an empty tmpfs and the interpreter's subtree is bind-mounted back into it, so the sandbox user
     reaches Python and nothing else of that folder. The host's mounts are untouched.
     """
-    paths = [Path(os.path.realpath(sys.executable)), Path(os.path.realpath(sys.base_prefix)), Path(sys.prefix)]
+    paths = [
+        Path(os.path.realpath(sys.executable)),
+        Path(os.path.realpath(sys.base_prefix)),
+        Path(sys.prefix),
+    ]
     closed = [folder for folder in map(_first_closed_directory, paths) if folder is not None]
     if not closed:
         return True
@@ -114,10 +121,18 @@ def make_interpreter_reachable() -> bool:
     for folder in dict.fromkeys(closed):
         inside = {p.relative_to(folder).parts[0] for p in paths if folder in p.parents}
         stage = Path(tempfile.mkdtemp(prefix="dlkit-stage-"))
-        commands = [["mount", "--bind", str(folder), str(stage)],
-                    ["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(folder)]]
-        commands += [cmd for name in sorted(inside) for cmd in (
-            ["mkdir", "-p", str(folder / name)], ["mount", "--bind", str(stage / name), str(folder / name)])]
+        commands = [
+            ["mount", "--bind", str(folder), str(stage)],
+            ["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(folder)],
+        ]
+        commands += [
+            cmd
+            for name in sorted(inside)
+            for cmd in (
+                ["mkdir", "-p", str(folder / name)],
+                ["mount", "--bind", str(stage / name), str(folder / name)],
+            )
+        ]
         commands.append(["umount", "-l", str(stage)])
         for command in commands:
             if subprocess.run(command, capture_output=True).returncode != 0:

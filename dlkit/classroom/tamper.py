@@ -39,7 +39,11 @@ _SYSTEM_MODULES = {
     "requests": "opens network connections",
     "shutil": "moves or deletes files",
 }
-_PATCH_MODULES = {"builtins": "imports builtins", "unittest.mock": "uses mock patching", "mock": "uses mock patching"}
+_PATCH_MODULES = {
+    "builtins": "imports builtins",
+    "unittest.mock": "uses mock patching",
+    "mock": "uses mock patching",
+}
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,17 @@ def _writes_outside(call: ast.Call) -> bool:
     if not (isinstance(call.func, ast.Name) and call.func.id == "open" and call.args):
         return False
     path = call.args[0]
-    mode = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    mode = (
+        call.args[1]
+        if len(call.args) > 1
+        else next((k.value for k in call.keywords if k.arg == "mode"), None)
+    )
     writing = isinstance(mode, ast.Constant) and isinstance(mode.value, str) and set(mode.value) & set("wax+")
-    outside = isinstance(path, ast.Constant) and isinstance(path.value, str) and (
-        path.value.startswith(("/", "~")) or ".." in path.value.split("/"))
+    outside = (
+        isinstance(path, ast.Constant)
+        and isinstance(path.value, str)
+        and (path.value.startswith(("/", "~")) or ".." in path.value.split("/"))
+    )
     return bool(writing and outside)
 
 
@@ -120,7 +131,7 @@ def _scan_cell(index: int, tree: ast.Module, imported: dict[str, str], protected
             found.append(finding)
 
     local_imports = _imports(tree)
-    for name, full in local_imports.items():
+    for full in local_imports.values():
         module = full.split(".")[0]
         if module == "dlkit":
             flag("reference", f"imports the dlkit reference ({full})")
@@ -150,7 +161,9 @@ def _scan_cell(index: int, tree: ast.Module, imported: dict[str, str], protected
                     flag("patch", f"patches {_resolve(dotted, names)}")
             elif isinstance(target, ast.Subscript):
                 dotted = _dotted(target.value)
-                if dotted in ("__builtins__", "globals") or (dotted and _resolve(dotted, names) == "sys.modules"):
+                if dotted in ("__builtins__", "globals") or (
+                    dotted and _resolve(dotted, names) == "sys.modules"
+                ):
                     flag("patch", f"patches {_resolve(dotted, names)}[...]")
         if isinstance(node, ast.Call):
             func = _dotted(node.func)
@@ -163,7 +176,11 @@ def _scan_cell(index: int, tree: ast.Module, imported: dict[str, str], protected
                 flag("system", f"{_SYSTEM_CALLS[full]} ({full})")
             elif _writes_outside(node):
                 flag("system", f"writes a file outside its folder ({node.args[0].value})")
-        if isinstance(node, ast.Name | ast.Attribute) and isinstance(node.ctx, ast.Load) and id(node) not in inner:
+        if (
+            isinstance(node, ast.Name | ast.Attribute)
+            and isinstance(node.ctx, ast.Load)
+            and id(node) not in inner
+        ):
             dotted = _dotted(node)
             full = _resolve(dotted, names) if dotted and dotted.split(".")[0] in imported else ""
             if full.startswith("dlkit.") and not full.startswith("dlkit.grading"):

@@ -124,15 +124,20 @@ class SandboxedExecute(Execute):
             message = f"the notebook's time budget ({self.notebook_timeout} s) ran out"
         else:
             message = f"the cell ran longer than {self.timeout} s"
-        self.error_on_timeout = {"ename": "CellTimeoutError", "evalue": message,
-                                 "traceback": [f"CellTimeoutError: {message}"]}
+        self.error_on_timeout = {
+            "ename": "CellTimeoutError",
+            "evalue": message,
+            "traceback": [f"CellTimeoutError: {message}"],
+        }
         return max(1, min(self.timeout, remaining))
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         if self._kernel_death is not None:
-            cell.outputs = [_error("KernelDied", f"not run: the kernel died in an earlier cell ({self._kernel_death})")]
+            cell.outputs = [
+                _error("KernelDied", f"not run: the kernel died in an earlier cell ({self._kernel_death})")
+            ]
             return cell, resources
         self._output_bytes = 0
         self._started = True
@@ -140,7 +145,9 @@ class SandboxedExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._kernel_death = self._how_kernel_ended()
-            cell.outputs.append(_error("KernelDied", f"the kernel died while running this cell ({self._kernel_death})"))
+            cell.outputs.append(
+                _error("KernelDied", f"the kernel died while running this cell ({self._kernel_death})")
+            )
             return cell, resources
 
     def _how_kernel_ended(self) -> str:
@@ -158,7 +165,9 @@ class SandboxedExecute(Execute):
         self._output_bytes += size
         if self._output_bytes > self.max_output_bytes:
             if not any(out.get("ename") == "OutputLimit" for out in outs):
-                outs.append(_error("OutputLimit", f"output beyond {self.max_output_bytes // 2**20} MB was dropped"))
+                outs.append(
+                    _error("OutputLimit", f"output beyond {self.max_output_bytes // 2**20} MB was dropped")
+                )
             return None
         return super().output(outs, msg, display_id, cell_index)
 
@@ -182,8 +191,9 @@ def failure_message(cell) -> str:
     return next(iter(cell_errors(cell)), "")
 
 
-def prepare_submission(folder: Path, grade_cells: dict[str, list[str]],
-                       checksums: dict[str, dict[str, str]]) -> list[str]:
+def prepare_submission(
+    folder: Path, grade_cells: dict[str, list[str]], checksums: dict[str, dict[str, str]]
+) -> list[str]:
     """Fix what can be fixed before nbgrader sees the submission; return the reasons to record.
 
     A notebook that is missing while exactly one unexpected notebook is present was renamed (LMS
@@ -206,7 +216,9 @@ def prepare_submission(folder: Path, grade_cells: dict[str, list[str]],
             nb = nbformat.read(path, as_version=4)
         except Exception as error:  # noqa: BLE001 - every way of being unreadable ends the same
             path.unlink()
-            reasons.append(f"not a valid notebook: {name} ({type(error).__name__}: {str(error)[:120]}) (0 points)")
+            reasons.append(
+                f"not a valid notebook: {name} ({type(error).__name__}: {str(error)[:120]}) (0 points)"
+            )
             continue
         stem = name[: -len(".ipynb")]
         reasons += _check_test_cells(nb, name, grade_cells[stem], checksums.get(stem, {}))
@@ -259,10 +271,18 @@ def _isolate_environment(workspace: Path) -> None:
     runtime = workspace / "runtime"
     runtime.mkdir(mode=0o700)
     os.environ.update(
-        HOME=str(home), TMPDIR=str(home / "tmp"), JUPYTER_PATH=str(workspace / "jupyter"),
-        JUPYTER_RUNTIME_DIR=str(runtime), JUPYTER_CONFIG_DIR=str(workspace / "jupyter-config"),
-        IPYTHONDIR=str(home / ".ipython"), MPLCONFIGDIR=str(home / ".matplotlib"), MPLBACKEND="Agg",
-        OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
+        HOME=str(home),
+        TMPDIR=str(home / "tmp"),
+        JUPYTER_PATH=str(workspace / "jupyter"),
+        JUPYTER_RUNTIME_DIR=str(runtime),
+        JUPYTER_CONFIG_DIR=str(workspace / "jupyter-config"),
+        IPYTHONDIR=str(home / ".ipython"),
+        MPLCONFIGDIR=str(home / ".matplotlib"),
+        MPLBACKEND="Agg",
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        PYTHONDONTWRITEBYTECODE="1",
     )
 
 
@@ -327,7 +347,11 @@ def grade(job: Job) -> Result:
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
     before = _files(workspace)
     gradable = any(submitted.glob("*.ipynb"))  # if not, every notebook is missing or unreadable: 0
-    outcome = api.autograde(job.assignment, job.student, force=True, create=True) if gradable else {"success": False}
+    outcome = (
+        api.autograde(job.assignment, job.student, force=True, create=True)
+        if gradable
+        else {"success": False}
+    )
     (workspace / "autograde.log").write_text((outcome.get("log") or "") + (outcome.get("error") or ""))
 
     graded_folder = workspace / "autograded" / job.student / job.assignment
@@ -335,12 +359,20 @@ def grade(job: Job) -> Result:
         leftover = sandbox.kill_user_processes(uid, grace=3.0)
         if leftover:
             result.reasons.append(f"{leftover} processes were still running after the notebook; killed")
-        outside = files_written_outside(uid, [graded_folder, workspace / "home"], [workspace, Path("/tmp"),
-                                                                                    Path("/var/tmp"), Path("/dev/shm")])
+        outside = files_written_outside(
+            uid,
+            [graded_folder, workspace / "home"],
+            [workspace, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")],
+        )
     else:
-        outside = sorted(p for p in _files(workspace) - before
-                         if graded_folder not in p.parents and workspace / "home" not in p.parents
-                         and p.parent != workspace and "feedback" not in p.parts)
+        outside = sorted(
+            p
+            for p in _files(workspace) - before
+            if graded_folder not in p.parents
+            and workspace / "home" not in p.parents
+            and p.parent != workspace
+            and "feedback" not in p.parts
+        )
     for path in outside:
         result.reasons.append(f"wrote a file outside its folder: {path} (deleted)")
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
@@ -349,8 +381,13 @@ def grade(job: Job) -> Result:
         api.generate_feedback(job.assignment, job.student, force=True)
     elif gradable:
         text = (outcome.get("log") or "") + (outcome.get("error") or "")
-        causes = [line.strip() for line in text.splitlines() if ("Error" in line or "Exception" in line)
-                  and "NbGraderException" not in line and not line.startswith("[")]
+        causes = [
+            line.strip()
+            for line in text.splitlines()
+            if ("Error" in line or "Exception" in line)
+            and "NbGraderException" not in line
+            and not line.startswith("[")
+        ]
         result.reasons.append(f"autograde failed: {causes[-1] if causes else 'see its log'} (0 points)")
         shutil.rmtree(graded_folder, ignore_errors=True)
     _collect_scores(job, workspace, graded_folder, result)
@@ -375,14 +412,17 @@ def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Resu
                     cells_by_id[grade_id] = cell
                     for message in cell_errors(cell):
                         kind = NOTABLE_ERRORS.get(message.split(":")[0])
-                        if kind and not any(f"{notebook.name} cell" in r and f": {kind}: " in r for r in result.reasons):
+                        if kind and not any(
+                            f"{notebook.name} cell" in r and f": {kind}: " in r for r in result.reasons
+                        ):
                             result.reasons.append(f"{notebook.name} cell {index}: {kind}: {message}")
             for grade in notebook.grades:
                 if grade.auto_score is None and not grade.needs_manual_grade:
                     grade.auto_score = 0
                 cell = cells_by_id.get(grade.name)
                 result.cells.setdefault(notebook.name, {})[grade.name] = {
-                    "score": grade.score, "max_score": grade.max_score,
+                    "score": grade.score,
+                    "max_score": grade.max_score,
                     "failure": failure_message(cell) if cell is not None else "not graded",
                 }
             gb.db.commit()
@@ -401,7 +441,9 @@ def serve() -> None:
     sandbox.bring_up_loopback()
     drop_user = sandbox.make_interpreter_reachable()
     if not drop_user and sandbox.can_drop_privileges():
-        print("warning: the sandbox user cannot reach this Python; student code runs as root", file=sys.stderr)
+        print(
+            "warning: the sandbox user cannot reach this Python; student code runs as root", file=sys.stderr
+        )
     for line in sys.stdin:
         path = Path(line.strip())
         job = Job.load(path)
@@ -410,7 +452,9 @@ def serve() -> None:
         try:
             result = grade(job)
         except Exception as error:  # noqa: BLE001 - one broken job must not stop the others
-            result = Result(job.student, job.assignment, reasons=[f"grader error: {type(error).__name__}: {error}"])
+            result = Result(
+                job.student, job.assignment, reasons=[f"grader error: {type(error).__name__}: {error}"]
+            )
         (Path(job.workspace) / "result.json").write_text(json.dumps(asdict(result), indent=1))
         print(DONE, path, flush=True)
 
