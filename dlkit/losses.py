@@ -137,7 +137,7 @@ def _cross_entropy(targets, z):
     exp_shifted = xp.exp(shifted)
     sums = xp.sum(exp_shifted, axis=1, keepdims=True)
     log_probs = shifted - xp.log(sums)
-    return xp.sum(-targets * log_probs) / z.shape[0], (targets, exp_shifted / sums)
+    return -xp.sum(targets * log_probs) / z.shape[0], (targets, exp_shifted / sums)
 
 
 def _cross_entropy_grad(targets, probs):

@@ -17,6 +17,12 @@ the caller's Generator, so a run is repeatable.
 The data are moved once to the backend and device of the model's parameters
 (and cast to their floating dtype); each batch is then taken on the device
 with index arrays, so a GPU run copies no data from the host per step.
+
+Two things the hand-written loop repeats are done once or not at all. The
+targets are checked once, on the first step (labels in range, one-hot rows,
+…), and later batches go to a dlkit loss unchecked. And the model's backward
+pass is called with ``input_grad=False``: nobody needs dL/dX for the data, so
+the first Dense layer skips that matrix product.
 """
 
 from __future__ import annotations
