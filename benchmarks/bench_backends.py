@@ -4,7 +4,8 @@
 
 A training step is forward, loss, backward and an optimizer step (SGD, lr 0.01) of a
 ReLU MLP in float32 with softmax cross-entropy, on one fixed batch already on the
-device. dlkit runs through the `Loss` and `SGD` objects that `fit` uses, PyTorch
+device. dlkit runs the step that `fit` runs (its `Loss` and `SGD` objects, and
+``backward(..., input_grad=False)``: no gradient for the data), PyTorch
 native through torch.nn / torch.optim (zero_grad, backward, step). Every
 (library, backend, network) runs in its own fresh process: warm-up, then the
 median over `repeats` blocks of steps, each block at least 0.2 s (the GPU is
@@ -128,7 +129,7 @@ def worker_dlkit(sizes, batch, backend_name, device, precision, repeats, baselin
         def step():
             optimizer.zero_grad()
             loss.forward(y, model(X))
-            model.backward(loss.backward())
+            model.backward(loss.backward(), input_grad=False)  # as fit does: no dL/dX for the data
             optimizer.step()
 
         return time_steps(step, _synchronizer(backend_name, device), repeats)
