@@ -34,6 +34,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.plugins import CsvExportPlugin
 from nbgrader.utils import compute_checksum
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
@@ -358,13 +359,8 @@ def grade_class(
             if finished and (workspace / "result.json").exists():
                 result = Result(**json.loads((workspace / "result.json").read_text()))
             else:
-                result = Result(
-                    student,
-                    assignment,
-                    reasons=[
-                        f"grading stopped: the worker crashed or ran past the hard limit of {hard_limit} s (0 points)"
-                    ],
-                )
+                stopped = f"grading stopped: the worker crashed or ran past the hard limit of {hard_limit} s"
+                result = Result(student, assignment, reasons=[f"{stopped} (0 points)"])
             return job, result
 
         with (
@@ -393,14 +389,6 @@ def grade_class(
 
 
 def export_grades(course: Course, path: Path) -> None:
-    """nbgrader export (its CSV plugin) of the whole gradebook to `path`."""
-    command = [
-        sys.executable,
-        "-m",
-        "nbgrader",
-        "export",
-        f"--to={path}",
-        f"--CourseDirectory.db_url={course.db_url}",
-        f"--CourseDirectory.root={course.root}",
-    ]
-    subprocess.run(command, cwd=course.root, check=True, capture_output=True)
+    """nbgrader's CSV export of the whole gradebook to `path` (what ``nbgrader export`` writes)."""
+    with Gradebook(course.db_url, course.course_id) as gb:
+        CsvExportPlugin(to=str(path)).export(gb)

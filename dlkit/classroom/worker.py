@@ -25,7 +25,9 @@ import os
 import shutil
 import signal
 import stat
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -264,10 +266,23 @@ def nbgrader_config(job: Job, workspace: Path) -> Config:
     return config
 
 
-def _isolate_environment(workspace: Path) -> None:
+def matplotlib_cache() -> Path:
+    """A matplotlib config folder with its font cache built once, to copy into every kernel's home.
+
+    Without it each kernel rebuilds the cache on its first ``import matplotlib`` (most of a second).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="dlkit-mpl-"))
+    env = dict(os.environ, MPLCONFIGDIR=str(folder))
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, capture_output=True)
+    return folder
+
+
+def _isolate_environment(workspace: Path, mpl_cache: Path | None = None) -> None:
     """Private homes and runtime folders; one thread per kernel for the maths libraries."""
     home = workspace / "home"
     (home / "tmp").mkdir(parents=True)
+    if mpl_cache is not None:
+        shutil.copytree(mpl_cache, home / ".matplotlib")
     runtime = workspace / "runtime"
     runtime.mkdir(mode=0o700)
     os.environ.update(
@@ -322,7 +337,7 @@ def _files(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
 
 
-def grade(job: Job) -> Result:
+def grade(job: Job, mpl_cache: Path | None = None) -> Result:
     """Autograde and build feedback for one submission inside `job.workspace`."""
     start = time.monotonic()
     workspace = Path(job.workspace)
@@ -333,7 +348,7 @@ def grade(job: Job) -> Result:
     # Solutions and hidden tests live in both: out of the student's (sandbox user's) reach.
     os.chmod(workspace / "source", 0o700)
     os.chmod(workspace / "gradebook.db", 0o600)
-    _isolate_environment(workspace)
+    _isolate_environment(workspace, mpl_cache)
     limits = sandbox.Limits(**job.limits)
     uid = job.uid if job.uid is not None and sandbox.can_drop_privileges() else None
     sandbox.write_kernelspec(workspace / "jupyter", limits, uid)
@@ -444,13 +459,14 @@ def serve() -> None:
         print(
             "warning: the sandbox user cannot reach this Python; student code runs as root", file=sys.stderr
         )
+    mpl_cache = matplotlib_cache()
     for line in sys.stdin:
         path = Path(line.strip())
         job = Job.load(path)
         if not drop_user:
             job.uid = None
         try:
-            result = grade(job)
+            result = grade(job, mpl_cache)
         except Exception as error:  # noqa: BLE001 - one broken job must not stop the others
             result = Result(
                 job.student, job.assignment, reasons=[f"grader error: {type(error).__name__}: {error}"]
