@@ -95,18 +95,17 @@ def binary_cross_entropy_with_logits(y_true, y_pred):
 
 def binary_cross_entropy_with_logits_grad(y_true, y_pred):
     """d BCE/dz = (σ(z) − y) / N; shape of y_pred."""
-    y, z = _logit_inputs(y_true, y_pred)
-    return _bce_logits_grad(y, sigmoid(z))
+    return _bce_logits_grad(*_logit_inputs(y_true, y_pred))
 
 
 def _bce_logits(y, z):
     xp = namespace(z)
     value = xp.mean(xp.maximum(z, xp.zeros_like(z)) - z * y + xp.log1p(xp.exp(-xp.abs(z))))
-    return value, (y, sigmoid(z))
+    return value, (y, z)
 
 
-def _bce_logits_grad(y, s):
-    return (s - y) / _count(s)
+def _bce_logits_grad(y, z):
+    return (sigmoid(z) - y) / _count(z)
 
 
 # --- cross-entropy over classes -----------------------------------------------------------------
@@ -230,8 +229,8 @@ class Loss:
     """A loss as an object: forward(y_true, y_pred) -> float, then backward() -> dL/dy_pred.
 
     forward checks its inputs as the function of the same name does, and keeps
-    what backward needs (the checked targets, the softmax or sigmoid), so
-    backward checks and recomputes nothing. Subclasses name three private
+    what backward needs (the checked targets; the softmax, for cross-entropy),
+    so backward checks and recomputes nothing. Subclasses name three private
     functions: ``_check(y_true, y_pred) -> (targets, y_pred)``, the checks;
     ``_value(targets, y_pred) -> (0-d loss, saved)`` for checked inputs; and
     ``_gradient(*saved)``.
