@@ -82,10 +82,10 @@ def tanh_grad(z):
 
 
 def relu(z):
-    """ReLU: max(0, z)."""
+    """ReLU: max(0, z) (NaN stays NaN)."""
     z = as_float_array(z, "z")
     xp = namespace(z)
-    return xp.where(z > 0, z, xp.zeros_like(z))
+    return xp.maximum(z, xp.zeros_like(z))  # several times faster than xp.where on NumPy
 
 
 def relu_grad(z):
