@@ -1,11 +1,10 @@
 """dlkit.activations: derivatives against finite differences, stability, dtypes, worked examples, errata."""
 
 import math
-import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from numerics import no_floating_point_trouble
 
 from dlkit import activations as A
 from dlkit.backend import asarray, to_numpy, use_backend
@@ -29,13 +28,6 @@ ELEMENTWISE = [
 ]
 ELEMENTWISE_IDS = [case[0] for case in ELEMENTWISE]
 
-
-@contextmanager
-def no_floating_point_trouble():
-    """Fail on overflow, division by zero, invalid operations and any warning (underflow to 0 is fine)."""
-    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
-        warnings.simplefilter("error")
-        yield
 
 
 def away_from_kinks(rng, shape):

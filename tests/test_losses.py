@@ -1,24 +1,15 @@
 """dlkit.losses: gradients against numerical ones, closed forms, stability, dtypes, classes, bad input."""
 
 import math
-import warnings
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from numerics import no_floating_point_trouble
 
 from dlkit import losses as L
 from dlkit.activations import sigmoid
 from dlkit.backend import asarray, to_numpy, use_backend
 from dlkit.gradcheck import numerical_gradient, relative_error
-
-
-@contextmanager
-def no_floating_point_trouble():
-    """Fail on overflow, division by zero, invalid operations and any warning (underflow to 0 is fine)."""
-    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
-        warnings.simplefilter("error")
-        yield
 
 
 def regression_case(rng, shape):
