@@ -25,7 +25,7 @@ import numpy as np
 
 from . import activations
 from . import init as initializers
-from ._validation import as_array, as_float_array, check_ndim, check_option, check_positive
+from ._validation import as_array, as_float_array, check_count, check_ndim, check_option, check_positive
 from .backend import asarray, device_generator, matmul, namespace, to_numpy, uniform
 
 
@@ -113,9 +113,7 @@ def _takes_input_grad(module_class) -> bool:
 
 
 def _check_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    check_positive(int(value), name)
+    check_count(value, name)
     return int(value)
 
 

@@ -1,8 +1,9 @@
 """The pip and conda routes install the same packages."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +34,9 @@ def _conda_packages() -> set[str]:
 def test_environment_yml_lists_the_same_packages_as_pyproject():
     pip_only = _pyproject_packages() - _conda_packages()
     conda_only = _conda_packages() - _pyproject_packages()
-    assert not pip_only and not conda_only, f"only in pyproject: {pip_only}; only in environment.yml: {conda_only}"
+    assert not pip_only and not conda_only, (
+        f"only in pyproject: {pip_only}; only in environment.yml: {conda_only}"
+    )
 
 
 def test_environment_yml_installs_dlkit_itself():
