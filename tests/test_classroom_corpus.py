@@ -102,6 +102,8 @@ def graded_class(tmp_path_factory):
 def test_each_bad_submission_gets_a_grade_and_its_reason(graded_class, name):
     _, _, students = graded_class
     case, row = CASES[name], students[name]
+    if name == "write_outside" and not sandbox.can_drop_privileges():
+        pytest.skip("without root, student code runs as you: files it writes by absolute path are not caught")
     assert float(row["max_score"]) == 10
     if case["score"] is not None:
         assert float(row["score"]) == case["score"], row
