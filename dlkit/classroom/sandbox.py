@@ -134,9 +134,11 @@ def make_interpreter_reachable() -> bool:
             )
         ]
         commands.append(["umount", "-l", str(stage)])
-        for command in commands:
-            if subprocess.run(command, capture_output=True).returncode != 0:
-                return False
+        succeeded = all(subprocess.run(command, capture_output=True).returncode == 0 for command in commands)
+        if succeeded:
+            stage.rmdir()  # unmounted by the last command
+        if not succeeded:
+            return False
     return all(_first_closed_directory(p) is None for p in paths)
 
 

@@ -460,19 +460,23 @@ def serve() -> None:
             "warning: the sandbox user cannot reach this Python; student code runs as root", file=sys.stderr
         )
     mpl_cache = matplotlib_cache()
-    for line in sys.stdin:
-        path = Path(line.strip())
-        job = Job.load(path)
-        if not drop_user:
-            job.uid = None
-        try:
-            result = grade(job, mpl_cache)
-        except Exception as error:  # noqa: BLE001 - one broken job must not stop the others
-            result = Result(
-                job.student, job.assignment, reasons=[f"grader error: {type(error).__name__}: {error}"]
-            )
-        (Path(job.workspace) / "result.json").write_text(json.dumps(asdict(result), indent=1))
-        print(DONE, path, flush=True)
+    try:
+        for line in sys.stdin:
+            path = Path(line.strip())
+            job = Job.load(path)
+            if not drop_user:
+                job.uid = None
+            try:
+                result = grade(job, mpl_cache)
+            except Exception as error:  # noqa: BLE001 - one broken job must not stop the others
+                result = Result(
+                    job.student, job.assignment, reasons=[f"grader error: {type(error).__name__}: {error}"]
+                )
+            (Path(job.workspace) / "result.json").write_text(json.dumps(asdict(result), indent=1))
+            print(DONE, path, flush=True)
+
+    finally:
+        shutil.rmtree(mpl_cache, ignore_errors=True)
 
 
 if __name__ == "__main__":
