@@ -24,6 +24,10 @@ import numpy as np
 
 __all__ = ["check_close", "check_function", "random_arrays"]
 
+# Taken when the notebook's first cell imports this module, before any student code runs: a student cell
+# that rebinds np.isclose, np.allclose, np.all or np.any cannot change how answers are compared.
+_isclose, _allclose, _isnan, _all, _any = np.isclose, np.allclose, np.isnan, np.all, np.any
+
 
 def check_close(name, got, expected, inputs=None, hint=None, rtol=None, atol=1e-9):
     """Raise an AssertionError that a student can act on unless `got` equals `expected`.
@@ -143,21 +147,21 @@ def _diagnose(got, expected, rtol, atol):
     if got_array.shape != expected_array.shape:
         return (f"wrong shape: expected {expected_array.shape}, got {got_array.shape}.",
                 _shape_hint(got_array, expected_array))
-    got_nan, expected_nan = np.isnan(got_array), np.isnan(expected_array)
-    if np.any(got_nan & ~expected_nan):
+    got_nan, expected_nan = _isnan(got_array), _isnan(expected_array)
+    if _any(got_nan & ~expected_nan):
         return (f"it contains NaN (not a number) in {int(np.sum(got_nan & ~expected_nan))} place(s).",
                 "NaN comes from 0/0, inf - inf, inf * 0 or the log/sqrt of a negative number; "
                 "look for an overflow (exp of a large number) or a division by zero.")
     if rtol is None:
         rtol = 1e-5 if expected_array.dtype in (np.float32, np.float16) else 1e-7
-    close = np.isclose(got_array, expected_array, rtol=rtol, atol=atol, equal_nan=True)
-    if np.all(close):
+    close = _isclose(got_array, expected_array, rtol=rtol, atol=atol, equal_nan=True)
+    if _all(close):
         return None
-    if np.any(expected_array != 0) and np.allclose(got_array, -expected_array, rtol=rtol, atol=atol):
+    if _any(expected_array != 0) and _allclose(got_array, -expected_array, rtol=rtol, atol=atol):
         return ("the values have the right size but the wrong sign.",
                 "look for a minus sign that should be a plus (or the other way round).")
     difference = got_array.astype(float) - expected_array.astype(float)
-    if difference.size > 1 and np.allclose(difference, difference.flat[0], rtol=0.0, atol=max(atol, 1e-12)):
+    if difference.size > 1 and _allclose(difference, difference.flat[0], rtol=0.0, atol=max(atol, 1e-12)):
         return (f"every value is off by the same amount ({difference.flat[0]:.4g}).",
                 "a constant term is missing or counted twice: is the bias b added exactly once?")
     worst = np.unravel_index(int(np.argmax(np.where(close, 0.0, np.abs(difference)))), difference.shape)

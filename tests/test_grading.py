@@ -305,3 +305,11 @@ def test_student_and_reference_get_equal_copies_of_generators_and_arrays():
     rng = np.random.default_rng(5)
     grading.check_function(student, reference, [(np.zeros(3), rng)])
     assert rng.bit_generator.state == np.random.default_rng(5).bit_generator.state
+
+
+def test_rebinding_numpy_comparisons_after_import_does_not_make_a_wrong_answer_pass(monkeypatch):
+    monkeypatch.setattr(np, "isclose", lambda *args, **kwargs: np.ones(np.shape(args[0]), dtype=bool))
+    monkeypatch.setattr(np, "allclose", lambda *args, **kwargs: True)
+    monkeypatch.setattr(np, "all", lambda *args, **kwargs: True)
+    with pytest.raises(AssertionError, match="differ"):
+        grading.check_close("step", np.array([1.0, 0.0]), np.array([0.0, 0.0]))
