@@ -25,26 +25,9 @@ from pathlib import Path
 
 import nbformat
 
+from dlkit.classroom.samples import answered_release
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def solved(released, solution):
-    answers = {
-        _grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    notebook = copy.deepcopy(released)
-    for cell in notebook.cells:
-        if _grade_id(cell) in answers:
-            cell.source = "\n".join(
-                line
-                for line in answers[_grade_id(cell)].splitlines()
-                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
-            )
-    return notebook
 
 
 def make_class(course: Path, students: int) -> int:
@@ -57,7 +40,7 @@ def make_class(course: Path, students: int) -> int:
     for source in sorted(p for p in (ROOT / "solutions").iterdir() if p.is_dir()):
         for path in sorted(source.glob("*.ipynb")):
             released = nbformat.read(ROOT / "course" / source.name / path.name, as_version=4)
-            answer = solved(released, nbformat.read(path, as_version=4))
+            answer = answered_release(released, nbformat.read(path, as_version=4))
             exercises = [c for c in answer.cells if c.metadata.get("nbgrader", {}).get("solution")]
             for k in range(students):
                 notebook = released if k % 10 == 9 else copy.deepcopy(answer)

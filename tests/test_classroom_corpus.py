@@ -17,6 +17,7 @@ import pytest
 
 from dlkit.classroom import cli, sandbox
 from dlkit.classroom.batch import Course
+from dlkit.classroom.samples import answered_release, grade_id
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "grading_corpus"
@@ -29,25 +30,11 @@ LIMITS = ["--cell-timeout", "10", "--notebook-timeout", "120", "--memory-mb", "1
 ESCAPED = Path("/tmp/dlkit-corpus-escape.txt")
 
 
-def grade_id(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
 def solved_release():
     """The released notebook with each exercise answered as in the instructor's solution."""
     released = nbformat.read(ROOT / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
     solution = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    answers = {
-        grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")
-    }
-    for cell in released.cells:
-        if grade_id(cell) in answers:
-            cell.source = "\n".join(
-                line
-                for line in answers[grade_id(cell)].splitlines()
-                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
-            )
-    return released
+    return answered_release(released, solution)
 
 
 def write_submission(folder: Path, case: dict, solved, released) -> None:
