@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fit import data  # noqa: E402 (the same random data as the fit benchmark)
+from bench_fit import data, torch_mlp  # noqa: E402 (the same data and PyTorch model as the fit benchmark)
 
 NETWORKS = {  # name: (layer sizes, batch size, GPU only)
     "2-16-2": ([2, 16, 2], 4, False),
@@ -142,13 +142,7 @@ def worker_torch(sizes, batch, device, precision, repeats):
 
     X_host, y_host = data(sizes, batch)
     X, y = torch.from_numpy(X_host).to(device), torch.from_numpy(y_host).to(device)
-    torch.manual_seed(1)
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
-        layers.append(torch.nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers).to(device)
+    model = torch_mlp(sizes).to(device)
     optimizer, loss_fn = torch.optim.SGD(model.parameters(), lr=LR), torch.nn.CrossEntropyLoss()
     reduced = precision in ("bfloat16", "float16")
 

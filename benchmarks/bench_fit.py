@@ -44,6 +44,19 @@ def data(sizes, n):
     return X, y
 
 
+def torch_mlp(sizes):
+    """The benchmark's ReLU MLP in torch.nn (seeded), the same layers as dlkit's MLP(sizes)."""
+    import torch
+
+    torch.manual_seed(1)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(torch.nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*layers)
+
+
 def time_epochs(run_epoch, repeats):
     run_epoch()  # warm-up: first-call costs, allocator, BLAS threads
     times = []
@@ -78,13 +91,7 @@ def worker_torch(sizes, batch, n, repeats):
 
     X, y = data(sizes, n)
     X, y = torch.from_numpy(X), torch.from_numpy(y)
-    torch.manual_seed(1)
-    layers = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        layers.append(torch.nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    model = torch_mlp(sizes)
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
 
