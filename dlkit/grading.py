@@ -2,35 +2,57 @@
 
 `check_function` runs a student's function and dlkit's reference on the same inputs and
 compares the results; `check_close` compares one result with the value it should have.
-A failed check raises an AssertionError whose message is written for a student at 2 a.m.:
-the input, what was expected, what came back, and one hint. The common mistakes (a
-Python list, booleans, a wrong shape, NaN, a sign error, a constant offset such as a
-missing bias) each get their own words. A function that merely calls the reference it
-is compared with fails with a message saying so.
+A failed check raises `CheckFailed` (an AssertionError) whose message is written for a
+student at 2 a.m.: the problem, the input, what was expected, what came back, and one
+hint that the evidence supports. In Jupyter the message is all the student sees: no
+traceback into this module, and every line short enough for ``nbgrader validate``.
 
-The checks depend on nothing but their arguments, so they behave the same in
-JupyterLab and under ``nbgrader autograde``.
+What a check guarantees (see the course's notebook standard):
+
+- the arguments a student's function receives are never modified: each call gets its own
+  copies, and a copy changed in place fails the check, naming the argument;
+- one mistake costs once: ``uses={"step": activations.step}`` runs the student's function
+  with the reference in place of their own earlier exercise, and notes when their own
+  version would have given another result;
+- a known mistake (``mistakes=``) is named only when the student's result equals what that
+  mistake produces; otherwise the message states facts (which values differ, by how much);
+- a function that merely calls the reference it is compared with is refused.
+
+The checks depend on nothing but their arguments (test cells use the exercise functions,
+the setup cell's names and their own), so they behave the same in JupyterLab and under
+``nbgrader autograde``.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
+import os
 import sys
+import textwrap
+import traceback
 import types
 from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["check_close", "check_function", "random_arrays"]
+__all__ = ["CheckFailed", "check_close", "check_function", "random_arrays"]
 
 # Taken when the notebook's first cell imports this module, before any student code runs: a student cell
 # that rebinds np.isclose, np.allclose, np.all or np.any cannot change how answers are compared.
 _isclose, _allclose, _isnan, _all, _any = np.isclose, np.allclose, np.isnan, np.all, np.any
+_array_equal, _array2string = np.array_equal, np.array2string
+
+# nbgrader validate indents each line by 4 and cuts it at 87 characters: stay within that.
+WIDTH = 80
 
 
-def check_close(name, got, expected, inputs=None, hint=None, rtol=None, atol=1e-9):
-    """Raise an AssertionError that a student can act on unless `got` equals `expected`.
+class CheckFailed(AssertionError):
+    """A check found a problem; the message says what, on which input, and what to try."""
+
+
+def check_close(name, got, expected, inputs=None, hint=None, rtol=None, atol=1e-9, check_dtype=False):
+    """Raise `CheckFailed` with a message a student can act on unless `got` equals `expected`.
 
     Parameters
     ----------
@@ -49,15 +71,18 @@ def check_close(name, got, expected, inputs=None, hint=None, rtol=None, atol=1e-
     rtol, atol : float
         Tolerances of ``np.isclose``; rtol defaults to 1e-5 for float32/float16 results
         and 1e-7 otherwise.
+    check_dtype : bool
+        Also require the floating-point dtype of `expected` (float32 in, float32 out).
     """
-    __tracebackhide__ = True  # IPython and pytest leave this frame out of tracebacks: the message says it all
-    problem = _diagnose(got, expected, rtol, atol)
+    __tracebackhide__ = True  # pytest leaves this frame out of tracebacks: the message says it all
+    problem = _diagnose(got, expected, rtol, atol, check_dtype=check_dtype)
     if problem is not None:
-        raise AssertionError(_message(name, problem, got, expected, inputs, hint))
+        raise CheckFailed(_message(name, problem, got, expected, inputs, hint))
 
 
 def check_function(student_fn, reference_fn, cases, *, name=None, output_names=None, forbidden=None,
-                   mistakes=None, hint=None, rtol=None, atol=1e-9):
+                   mistakes=None, hint=None, uses=None, length_hint=None, check_dtype=False, rtol=None,
+                   atol=1e-9):
     """Check `student_fn` against `reference_fn` on every case of `cases`.
 
     Parameters
@@ -65,8 +90,9 @@ def check_function(student_fn, reference_fn, cases, *, name=None, output_names=N
     student_fn, reference_fn : callable
         The student's function and the reference it must agree with.
     cases : list of tuple
-        Positional arguments, one tuple per call. Each function gets its own deep copy,
-        so in-place changes and random generators do not leak from one call to the other.
+        Positional arguments, one tuple per call. Each function gets its own deep copy, so
+        random generators do not leak from one call to the other; the student's copy must
+        be unchanged after the call (inputs are never modified).
     name : str, optional
         The exercise's name in messages (default: ``student_fn.__name__``).
     output_names : tuple of str, optional
@@ -78,34 +104,44 @@ def check_function(student_fn, reference_fn, cases, *, name=None, output_names=N
         student's result equals one of them, that hint is shown.
     hint : str, optional
         Shown when the values are wrong and no specific problem or mistake explains it.
+    uses : dict, optional
+        Global name -> reference, for earlier exercises that `student_fn` may call, e.g.
+        ``{"step": activations.step}``. During the check the name refers to the reference,
+        so a mistake in the earlier exercise is not counted twice; when the student's own
+        version changes the result, a note says so.
+    length_hint : str or dict, optional
+        Why the result has the length or shape it must have (per output name for several
+        outputs), shown when it does not, e.g. ``{"mistakes": "one count per epoch"}``.
+    check_dtype : bool
+        Also require the reference's floating-point dtype (float32 in, float32 out).
     rtol, atol : float
         Tolerances, as in `check_close`.
     """
     __tracebackhide__ = True
     name = name or getattr(student_fn, "__name__", "your function")
     forbidden = (reference_fn,) if forbidden is None else tuple(forbidden)
+    uses = dict(uses or {})
     culprit = _calls_forbidden(student_fn, forbidden)
     if culprit is not None:
-        raise AssertionError(_refusal(name, culprit))
+        raise CheckFailed(_refusal(name, culprit))
+    note = _uses_note(uses)
     arg_names = _argument_names(student_fn)
     for args in cases:
         inputs = dict(zip(arg_names, args, strict=False))
         expected = reference_fn(*copy.deepcopy(args))
-        got = _call(student_fn, copy.deepcopy(args), name, forbidden, inputs)
-        pairs = _split_outputs(name, got, expected, output_names, inputs)
-        for output_name, got_value, expected_value in pairs:
-            problem = _diagnose(got_value, expected_value, rtol, atol)
+        got = _call(student_fn, args, name, forbidden, inputs, uses)
+        for output_name, got_value, expected_value in _split_outputs(name, got, expected, output_names,
+                                                                     inputs):
+            problem = _diagnose(got_value, expected_value, rtol, atol, check_dtype=check_dtype,
+                                length_hint=_for_output(length_hint, output_name))
             if problem is None:
                 continue
-            for mistake_hint, mistake_fn in (mistakes or {}).items():
-                wrong = mistake_fn(*copy.deepcopy(args))
-                if output_name is not None:
-                    wrong = wrong[output_names.index(output_name)]
-                if _diagnose(got_value, wrong, rtol, atol) is None:
-                    problem = (problem[0], mistake_hint)
-                    break
+            problem = _known_mistake(problem, got_value, args, mistakes, output_names, output_name,
+                                     rtol, atol)
             label = name if output_name is None else f"{name}, output {output_name}"
-            raise AssertionError(_message(label, problem, got_value, expected_value, inputs, hint))
+            raise CheckFailed(_message(label, problem, got_value, expected_value, inputs, hint, note))
+    if uses and cases:
+        _note_own_versions(student_fn, reference_fn, cases[0], name, uses, output_names, rtol, atol)
 
 
 def random_arrays(rng, shapes=((5,), (3, 4), (2, 3, 4)), dtypes=("float64", "float32", "int64"), scale=3.0):
@@ -119,8 +155,13 @@ def random_arrays(rng, shapes=((5,), (3, 4), (2, 3, 4)), dtypes=("float64", "flo
 
 # --- diagnosis ------------------------------------------------------------------------------
 
-def _diagnose(got, expected, rtol, atol):
-    """None when `got` matches `expected`, else (what is wrong, one hint)."""
+def _diagnose(got, expected, rtol, atol, check_dtype=False, length_hint=None):
+    """None when `got` matches `expected`, else (what is wrong, a hint or None).
+
+    A hint is given only when the evidence names the cause (booleans, a list, a shape);
+    for values that merely differ, the problem states the facts and the caller's hint or a
+    known mistake's hint applies.
+    """
     if got is None:
         return ("it returned None.", "is the `return` statement missing?")
     if isinstance(expected, np.ndarray):
@@ -145,8 +186,8 @@ def _diagnose(got, expected, rtol, atol):
                 f"(dtype {expected_array.dtype}).",
                 "return numbers, not strings, objects or nested lists of different lengths.")
     if got_array.shape != expected_array.shape:
-        return (f"wrong shape: expected {expected_array.shape}, got {got_array.shape}.",
-                _shape_hint(got_array, expected_array))
+        return (_shape_problem(got_array, expected_array, isinstance(expected, np.ndarray)),
+                length_hint or _shape_hint(got_array, expected_array))
     got_nan, expected_nan = _isnan(got_array), _isnan(expected_array)
     if _any(got_nan & ~expected_nan):
         return (f"it contains NaN (not a number) in {int(np.sum(got_nan & ~expected_nan))} place(s).",
@@ -156,18 +197,28 @@ def _diagnose(got, expected, rtol, atol):
         rtol = 1e-5 if expected_array.dtype in (np.float32, np.float16) else 1e-7
     close = _isclose(got_array, expected_array, rtol=rtol, atol=atol, equal_nan=True)
     if _all(close):
+        if check_dtype and expected_array.dtype.kind == "f" and got_array.dtype != expected_array.dtype:
+            return (f"the values are right but their dtype is {got_array.dtype}; expected "
+                    f"{expected_array.dtype}.",
+                    "keep the input's dtype: float32 stays float32 with Python numbers (1.0, 0.5), "
+                    "while a float64 array or np.float64 constant promotes it to float64.")
         return None
     if _any(expected_array != 0) and _allclose(got_array, -expected_array, rtol=rtol, atol=atol):
         return ("the values have the right size but the wrong sign.",
                 "look for a minus sign that should be a plus (or the other way round).")
     difference = got_array.astype(float) - expected_array.astype(float)
-    if difference.size > 1 and _allclose(difference, difference.flat[0], rtol=0.0, atol=max(atol, 1e-12)):
-        return (f"every value is off by the same amount ({difference.flat[0]:.4g}).",
-                "a constant term is missing or counted twice: is the bias b added exactly once?")
+    if difference.size > 2 and _allclose(difference, difference.flat[0], rtol=0.0, atol=max(atol, 1e-12)):
+        return (f"every value is off by the same amount ({difference.flat[0]:.4g}).", None)
     worst = np.unravel_index(int(np.argmax(np.where(close, 0.0, np.abs(difference)))), difference.shape)
     where = f" at index {tuple(int(i) for i in worst)}" if difference.ndim else ""
     return (f"{int(np.sum(~close))} of {close.size} value(s) differ; the largest difference is "
             f"{abs(float(difference[worst])):.4g}{where}.", None)
+
+
+def _shape_problem(got, expected, expected_is_array):
+    if not expected_is_array and expected.ndim == 1 and got.ndim == 1:
+        return f"it returned {got.size} values; expected {expected.size}."
+    return f"wrong shape: expected {expected.shape}, got {got.shape}."
 
 
 def _shape_hint(got, expected):
@@ -179,22 +230,56 @@ def _shape_hint(got, expected):
     return "check which axis you sum or multiply over, and that every input is used with its own shape."
 
 
-def _message(name, problem, got, expected, inputs, hint):
+def _known_mistake(problem, got, args, mistakes, output_names, output_name, rtol, atol):
+    """`problem` with the hint of the first known mistake whose result `got` equals."""
+    for mistake_hint, mistake_fn in (mistakes or {}).items():
+        try:
+            wrong = mistake_fn(*copy.deepcopy(args))
+        except Exception:  # a mistake that cannot run on this case cannot be the student's
+            continue
+        if output_name is not None:
+            wrong = wrong[output_names.index(output_name)]
+        if _diagnose(got, wrong, rtol, atol) is None:
+            return (problem[0], mistake_hint)
+    return problem
+
+
+def _for_output(value, output_name):
+    return value.get(output_name) if isinstance(value, dict) else value
+
+
+# --- the message ----------------------------------------------------------------------------
+
+def _message(name, problem, got, expected, inputs, hint, note=None):
     what, specific_hint = problem
-    lines = [f"{name} is not right yet.", f"  problem: {what}"]
+    lines = [f"{name} is not right yet.", *_field("problem:", what)]
     for arg, value in (inputs or {}).items():
-        lines.append(f"  input {arg} = {_show(value)}")
-    lines.append(f"  expected: {_show(expected)}")
-    lines.append(f"  got:      {_show(got)}")
+        lines += _field(f"input {arg} =", _show(value))
+    lines += _field("expected:", _show(expected))
+    lines += _field("got:     ", _show(got))
     chosen = specific_hint or hint
     if chosen:
-        lines.append(f"  hint: {chosen}")
+        lines += _field("hint:", chosen)
+    if note:
+        lines += _field("note:", note)
     return "\n".join(lines)
+
+
+def _field(label, text):
+    """`label text`, indented by two and wrapped at WIDTH, continuation lines under the text."""
+    first = f"  {label} "
+    indent = " " * min(len(first), 12)
+    lines = []
+    for i, paragraph in enumerate(str(text).split("\n")):
+        lines += textwrap.wrap(paragraph, WIDTH, initial_indent=first if i == 0 else indent,
+                               subsequent_indent=indent, break_on_hyphens=False) or [first.rstrip()]
+    return lines
 
 
 def _show(value):
     if isinstance(value, np.ndarray):
-        text = np.array2string(value, precision=4, threshold=20, edgeitems=3, separator=", ")
+        text = _array2string(value, precision=4, threshold=20, edgeitems=3, separator=", ",
+                             max_line_width=10**6)
         return f"{text.replace(chr(10), ' ')} (shape {value.shape}, dtype {value.dtype})"
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
@@ -206,6 +291,17 @@ def _show(value):
     return text if len(text) <= 200 else text[:200] + " ..."
 
 
+def _refusal(name, target):
+    return "\n".join([f"{name} calls dlkit's answer instead of computing its own.",
+                      *_field("problem:", f"it calls `{_qualified(target)}`, the reference the checks "
+                                         "compare with, so the checks would prove nothing."),
+                      *_field("hint:", "write the computation yourself with NumPy.")])
+
+
+def _qualified(obj):
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', getattr(obj, '__name__', obj))}"
+
+
 # --- running the student's function ---------------------------------------------------------
 
 def _argument_names(fn):
@@ -215,24 +311,64 @@ def _argument_names(fn):
         return []
 
 
-def _call(fn, args, name, forbidden, inputs):
+def _call(fn, args, name, forbidden, inputs, uses):
+    """fn(*copies of args) with the traps and substitutions in place; the copies must come back unchanged."""
     __tracebackhide__ = True
+    given = copy.deepcopy(args)
     try:
-        with _trapped(forbidden, fn):
-            return fn(*args)
+        with _trapped(forbidden, fn), _substituted(fn, uses):
+            result = fn(*given)
     except _ReferenceCalled as called:
-        raise AssertionError(_refusal(name, called.target)) from None
+        raise CheckFailed(_refusal(name, called.target)) from None
     except NotImplementedError:
-        raise AssertionError(
-            f"{name} is not written yet.\n"
-            "  hint: replace `raise NotImplementedError()` with your code, then run its cell."
-        ) from None
+        raise CheckFailed("\n".join([f"{name} is not written yet.",
+                                     *_field("hint:", "replace `raise NotImplementedError()` with your code, "
+                                                      "then run its cell.")])) from None
     except Exception as error:
-        shown = "".join(f"\n  input {arg} = {_show(value)}" for arg, value in inputs.items())
-        raise AssertionError(
-            f"{name} stopped with an error.\n  error: {type(error).__name__}: {error}{shown}\n"
-            "  hint: the traceback above points at the line of your code that failed."
-        ) from error
+        lines = [f"{name} stopped with an error.", *_field("error:", f"{type(error).__name__}: {error}")]
+        where = _student_line(error)
+        if where:
+            lines += _field("where:", where)
+        for arg, value in inputs.items():
+            lines += _field(f"input {arg} =", _show(value))
+        raise CheckFailed("\n".join(lines)) from None
+    changed = [arg for arg, before, after in zip(_argument_names(fn) or range(len(args)), args, given,
+                                                  strict=False) if not _same(before, after)]
+    if changed:
+        shown = ", ".join(f"`{arg}`" for arg in changed)
+        lines = [f"{name} is not right yet.",
+                 *_field("problem:", f"it changed its input {shown} in place; a function must leave its "
+                                    "arguments as it received them (the caller still needs them)."),
+                 *[line for arg, value in inputs.items() for line in _field(f"input {arg} =", _show(value))],
+                 *_field("hint:", "operators such as `x *= 2`, `x += b`, `x[...] = 0` or `np.exp(x, out=x)` "
+                                  "write into the array they got; compute a new array instead (`y = x * 2`) "
+                                  "or work on a copy (`x = x.copy()`).")]
+        raise CheckFailed("\n".join(lines))
+    return result
+
+
+def _same(before, after):
+    """Whether an argument is unchanged by the call (generators and functions may change state)."""
+    if isinstance(before, np.ndarray):
+        return (isinstance(after, np.ndarray) and before.shape == after.shape and before.dtype == after.dtype
+                and _array_equal(before, after, equal_nan=before.dtype.kind in "fc"))
+    if isinstance(before, (list, tuple)):
+        return (type(before) is type(after) and len(before) == len(after)
+                and all(_same(a, b) for a, b in zip(before, after, strict=True)))
+    if isinstance(before, dict):
+        return before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
+    return True  # numbers and strings cannot change; generators, functions and objects may
+
+
+def _student_line(error):
+    """'in f, line 3: code' for the innermost frame of the notebook's code in `error`'s traceback."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not os.path.abspath(frame.filename).startswith((here, os.path.dirname(np.__file__)))]
+    if not frames or frames[-1].name == "_call":
+        return None
+    frame = frames[-1]
+    return f"in {frame.name}, line {frame.lineno}: {frame.line}" if frame.line else f"in {frame.name}"
 
 
 def _split_outputs(name, got, expected, output_names, inputs):
@@ -242,22 +378,51 @@ def _split_outputs(name, got, expected, output_names, inputs):
         return [(None, got, expected)]
     if not isinstance(got, (tuple, list)) or len(got) != len(output_names):
         count = len(got) if isinstance(got, (tuple, list)) else 1
-        raise AssertionError(_message(name, (f"it should return {len(output_names)} values "
-                                             f"({', '.join(output_names)}), it returned {count}.",
-                                             f"end with: return {', '.join(output_names)}"),
-                                      got, expected, inputs, None))
+        raise CheckFailed(_message(name, (f"it should return {len(output_names)} values "
+                                          f"({', '.join(output_names)}), it returned {count}.",
+                                          f"end with: return {', '.join(output_names)}"),
+                                   got, expected, inputs, None))
     return list(zip(output_names, got, expected, strict=True))
 
 
-def _refusal(name, target):
-    return (f"{name} calls dlkit's answer instead of computing its own.\n"
-            f"  problem: it calls `{_qualified(target)}`, the reference the checks compare with, "
-            "so the checks would prove nothing.\n"
-            "  hint: write the computation yourself with NumPy.")
+@contextmanager
+def _substituted(fn, uses):
+    """During the call, each name of `uses` in `fn`'s globals refers to its reference."""
+    namespace = getattr(fn, "__globals__", {})
+    missing = object()
+    saved = {key: namespace.get(key, missing) for key in uses}
+    namespace.update(uses)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is missing:
+                namespace.pop(key, None)
+            else:
+                namespace[key] = value
 
 
-def _qualified(obj):
-    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', getattr(obj, '__name__', obj))}"
+def _uses_note(uses):
+    if not uses:
+        return None
+    names = " and ".join(f"`{key}`" for key in uses)
+    return (f"this check runs your code with dlkit's {names} in place of yours, so a mistake there costs "
+            "points only in its own exercise.")
+
+
+def _note_own_versions(student_fn, reference_fn, args, name, uses, output_names, rtol, atol):
+    """Print a note when the student's own earlier functions change the result of `student_fn`."""
+    expected = reference_fn(*copy.deepcopy(args))
+    try:
+        got = student_fn(*copy.deepcopy(args))
+        pairs = _split_outputs(name, got, expected, output_names, {})
+        agrees = all(_diagnose(g, e, rtol, atol) is None for _, g, e in pairs)
+    except Exception:  # noqa: BLE001  (any failure of the student's own version is worth the note)
+        agrees = False
+    if not agrees:
+        names = " and ".join(f"{key}" for key in uses)
+        print("\n".join(_field("note:", f"{name} passes with dlkit's {names}; with your own {names} it gives "
+                                        f"another result. Fix {names} first: its own check says how.")))
 
 
 class _ReferenceCalled(Exception):
@@ -339,3 +504,19 @@ def _trapped(forbidden, fn):
     finally:
         for space, key, value in reversed(replaced):
             space[key] = value
+
+
+# --- in Jupyter: the message, not a traceback ----------------------------------------------------
+
+def _show_check_failure(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for CheckFailed: the error output holds the message alone."""
+    shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+
+def _register_with_ipython():
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    if shell is not None and CheckFailed not in shell.custom_exceptions:
+        shell.set_custom_exc((*shell.custom_exceptions, CheckFailed), _show_check_failure)
+
+
+_register_with_ipython()
