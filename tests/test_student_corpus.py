@@ -1,0 +1,164 @@
+"""Every notebook graded end to end through nbgrader, as students answer it (the corpora of corpus_*.py).
+
+Per assignment, the session's throw-away course directory receives the solution, the blank release and every
+answer of the corpus as submissions; one ``nbgrader autograde`` grades them all, then nbgrader's validator
+(what ``nbgrader validate`` and JupyterLab's Validate button run) checks the answers marked ``validate``.
+Scores are read from the gradebook; messages from the autograded notebooks' error outputs.
+"""
+
+import csv
+import io
+
+import nbformat
+import pytest
+from conftest import ROOT, run_nbgrader
+from corpus import Answer, corpora, flat, grade_id, read, solved, submission
+
+CORPORA = corpora()
+ALWAYS = {"solution": Answer(validate=True), "blank": None}
+
+
+def _cases(validated_only=False):
+    return [(assignment, name) for assignment, module in CORPORA.items()
+            for name in [*ALWAYS, *module.ANSWERS]
+            if not validated_only or name == "blank" or _answer(assignment, name).validate]
+
+
+def _answer(assignment, name):
+    return ALWAYS[name] if name in ALWAYS else CORPORA[assignment].ANSWERS[name]
+
+
+def _validate(path):
+    """(what `nbgrader validate PATH` prints, what JupyterLab's Validate button receives) for one notebook."""
+    from nbgrader.validator import Validator
+
+    printed = Validator()
+    printed.stream = io.StringIO()
+    printed.validate_and_print(str(path))
+    return printed.stream.getvalue(), Validator().validate(str(path))
+
+
+@pytest.fixture(scope="module")
+def graded(released_course):
+    """assignment -> (scores, autograded notebooks, validations), each graded once, on first use."""
+    cache = {}
+
+    def get(assignment):
+        if assignment not in cache:
+            cache[assignment] = _grade(released_course, assignment)
+        return cache[assignment]
+
+    return get
+
+
+def _grade(course_dir, assignment):
+    """({student: score}, {student: autograded notebook}, {student: (validate's output, Validate's result)}).
+
+    The validations are what ``nbgrader validate`` prints and what JupyterLab's Validate button receives.
+    """
+    notebook_name = f"{assignment}.ipynb"
+    released = read(course_dir / "course" / assignment / notebook_name)
+    solution = solved(released, read(ROOT / "solutions" / assignment / notebook_name))
+    paths = {}
+    for name in [*ALWAYS, *CORPORA[assignment].ANSWERS]:
+        answer = _answer(assignment, name)
+        folder = course_dir / "grading" / "submitted" / name / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        paths[name] = folder / notebook_name
+        nbformat.write(released if answer is None else submission(solution, answer), paths[name])
+    # One kernel at a time: kernels started together can race for the same TCP port.
+    run_nbgrader("autograde", assignment, "--force", cwd=course_dir)
+    validations = {name: _validate(paths[name]) for assignment_, name in _cases(validated_only=True)
+                   if assignment_ == assignment}
+    autograded = {name: read(course_dir / "grading" / "autograded" / name / assignment / notebook_name)
+                  for name in paths}
+    return _scores(course_dir, assignment), autograded, validations
+
+
+def _scores(course_dir, assignment):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course_dir / 'grading' / 'gradebook.db'}") as gradebook:
+        return {submission.student_id: submission.score
+                for submission in gradebook.assignment_submissions(assignment)}
+
+
+def _errors(notebook):
+    """Test cell id -> the text of its error output (the message a student reads).
+
+    Demonstrations that call a broken function fail too, but they carry no points and are not listed.
+    """
+    from nbgrader.utils import is_grade
+
+    errors = {}
+    for cell in filter(is_grade, notebook.cells):
+        messages = [output.evalue for output in cell.get("outputs", []) if output.output_type == "error"]
+        if messages:
+            errors[grade_id(cell)] = "\n".join(messages)
+    return errors
+
+
+def _printed(notebook, cell_id):
+    (cell,) = [cell for cell in notebook.cells if grade_id(cell) == cell_id]
+    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+
+
+@pytest.mark.parametrize(("assignment", "name"), _cases())
+def test_each_answer_earns_exactly_the_points_of_the_test_cells_it_passes(graded, assignment, name):
+    scores, autograded, _ = graded(assignment)
+    points = CORPORA[assignment].POINTS
+    answer = _answer(assignment, name)
+    expected = 0 if answer is None else sum(points.values()) - sum(points[cell] for cell in answer.fails)
+    errors = _errors(autograded[name])
+    assert scores[name] == expected, f"{name}: {scores[name]} instead of {expected}; failures: {errors}"
+    if answer is None:
+        return
+    assert set(errors) == set(answer.fails), f"{name}: failing cells {sorted(errors)}: {errors}"
+    for cell_id, words in answer.fails.items():
+        for phrase in (words,) if isinstance(words, str) else words:
+            assert flat(phrase) in flat(errors[cell_id]), f"{name}, {cell_id} says:\n{errors[cell_id]}"
+    for words in answer.absent:
+        assert all(flat(words) not in flat(message) for message in errors.values()), f"{name}: {errors}"
+    for cell_id, words in answer.notes.items():
+        assert flat(words) in flat(_printed(autograded[name], cell_id)), f"{name}: no note in {cell_id}"
+
+
+@pytest.mark.parametrize(("assignment", "name"), _cases(validated_only=True))
+def test_validation_shows_the_visible_failures_in_whole_lines(graded, assignment, name):
+    """What a student sees before submitting: the same messages, no traceback, nothing cut off."""
+    validations = graded(assignment)[2]
+    printed, result = validations[name]
+    answer = _answer(assignment, name)
+    if answer is not None and not answer.fails:
+        assert printed == "Success! Your notebook passes all the tests.\n", printed
+        return
+    failing = len(CORPORA[assignment].POINTS) if answer is None else len(answer.fails)
+    assert printed.startswith(f"VALIDATION FAILED ON {failing} CELL(S)!"), printed
+    report = printed.split("The error was:")[1:]
+    assert report, printed
+    for error in report:
+        body = error.split("=" * 20)[0]
+        assert not any(line.endswith("...") for line in body.splitlines()), f"a line was cut:\n{body}"
+        assert "Traceback" not in body and "grading.py" not in body, body
+    wanted = ([f"{name} is not written yet." for name in _exercise_names(assignment)] if answer is None
+              else [phrase for words in answer.fails.values()
+                    for phrase in ((words,) if isinstance(words, str) else words)])
+    for words in wanted:
+        assert flat(words) in flat(printed), printed
+    lab_errors = "\n".join(failure["raw_error"] for failure in result.get("failed", []))
+    for words in wanted:
+        assert flat(words) in flat(lab_errors), result
+
+
+def _exercise_names(assignment):
+    released = read(ROOT / "course" / assignment / f"{assignment}.ipynb")
+    return [grade_id(cell) for cell in released.cells if cell.metadata.get("nbgrader", {}).get("solution")]
+
+
+@pytest.mark.parametrize("assignment", sorted(CORPORA))
+def test_the_gradebook_exports_one_row_per_student(graded, released_course, assignment):
+    scores = graded(assignment)[0]
+    run_nbgrader("export", "--to", "grading/grades.csv", cwd=released_course)
+    with open(released_course / "grading" / "grades.csv", newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["assignment"] == assignment]
+    assert {row["student_id"]: float(row["score"]) for row in rows} == scores
