@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: course test release lint clean
 
-# Create (or reuse) the virtual environment and install dlkit with the course tooling.
-$(STAMP): pyproject.toml
+# Create (or reuse) the virtual environment; install dlkit with the course tooling and the class grader
+# (grader/, a package of its own), both editable.
+$(STAMP): pyproject.toml grader/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e './grader[test]'
 	touch $(STAMP)
 
 # Jupyter refuses to run as root unless told to (containers, CI machines): pass the flag only there.
@@ -43,7 +44,7 @@ release: $(STAMP)  ## regenerate the student notebooks in course/ from solutions
 	done
 
 lint: $(STAMP)
-	$(BIN)/ruff check dlkit tests benchmarks
+	$(BIN)/ruff check dlkit grader tests benchmarks
 
 clean:
 	rm -rf $(VENV) grading .pytest_cache
@@ -52,4 +53,4 @@ clean:
 #   make grade ARGS='--lms moodle --assignment 01_perceptron ~/Downloads/submissions.zip'
 .PHONY: grade
 grade: $(STAMP)  ## collect, autograde (sandboxed, parallel), feedback, grades.csv and the class report
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m dlkit.classroom.cli $(ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m dlkit_grader.cli $(ARGS)

@@ -24,8 +24,7 @@ from datetime import date
 from pathlib import Path
 
 import nbformat
-
-from dlkit.classroom.samples import answered_release
+from dlkit_grader.samples import answered_release
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,7 +84,7 @@ def main() -> None:
         course.mkdir()
         notebooks = make_class(course, args.students)
         figures["load_average_before"] = round(os.getloadavg()[0], 1)
-        seconds = timed([sys.executable, "-m", "dlkit.classroom.cli", "--workers", str(args.workers)], course)
+        seconds = timed([sys.executable, "-m", "dlkit_grader.cli", "--workers", str(args.workers)], course)
         figures.update(
             load_average_after_dlkit_grade=round(os.getloadavg()[0], 1),
             notebooks=notebooks,

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from dlkit.classroom import cli, sandbox
-from dlkit.classroom.batch import Course
-from dlkit.classroom.samples import answered_release, grade_id
+from dlkit_grader import cli, sandbox
+from dlkit_grader.batch import Course
+from dlkit_grader.samples import answered_release, grade_id
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "grading_corpus"

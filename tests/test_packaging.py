@@ -13,12 +13,15 @@ def _name(requirement: str) -> str:
 
 
 def _pyproject_packages() -> set[str]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    names = {_name(r) for r in project["dependencies"]}
-    for extra in ("course", "dev"):
-        names |= {_name(r) for r in project["optional-dependencies"][extra]}
-    names.discard("dlkit")
-    return names
+    """What `make .venv/.installed` installs: dlkit (course and dev extras) and the grader (test extra)."""
+    names = set()
+    installed = (("pyproject.toml", ("course", "dev")), ("grader/pyproject.toml", ("test", "postgresql")))
+    for pyproject, extras in installed:
+        project = tomllib.loads((ROOT / pyproject).read_text())["project"]
+        names |= {_name(r) for r in project["dependencies"]}
+        for extra in extras:
+            names |= {_name(r) for r in project["optional-dependencies"][extra]}
+    return names - {"dlkit", "dlkit-grader"}
 
 
 def _conda_packages() -> set[str]:
@@ -39,5 +42,6 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
     )
 
 
-def test_environment_yml_installs_dlkit_itself():
-    assert "- -e ." in (ROOT / "environment.yml").read_text()
+def test_environment_yml_installs_dlkit_and_the_grader():
+    lines = [line.strip() for line in (ROOT / "environment.yml").read_text().splitlines()]
+    assert "- -e ." in lines and "- -e ./grader" in lines

@@ -1,6 +1,4 @@
-"""Grade a whole class with nbgrader: safely (sandboxed student code) and fast (parallel workers).
+"""Moved: the class grader is now the package ``dlkit_grader`` (command ``dlkit-grade``), in ``grader/``.
 
-``dlkit-grade`` (``cli``) collects submissions (``collect``), autogrades them in parallel worker
-processes (``batch``, ``worker``) under limits (``sandbox``), scans them for tampering (``tamper``)
-and writes a class report (``report``).
+Only ``python -m dlkit.classroom.cli`` is kept, as an alias of ``dlkit-grade``.
 """

@@ -1,4 +1,4 @@
-"""dlkit.classroom on a tiny course of its own: the tampering scan, LMS file names, the report, and
+"""dlkit_grader on a tiny course of its own: the tampering scan, LMS file names, the report, and
 the batch (limits, parallel workers, idempotent and resumable runs, PostgreSQL gradebook).
 
 The tiny assignment has two exercises: add (test worth 2 points) and double (1 point).
@@ -18,12 +18,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from dlkit_grader import cli, collect, report, tamper
+from dlkit_grader.batch import Course, grade_class
+from dlkit_grader.sandbox import Limits
 from nbformat.v4 import new_code_cell, new_notebook
 from nbgrader.api import Grade, Gradebook
-
-from dlkit.classroom import cli, collect, report, tamper
-from dlkit.classroom.batch import Course, grade_class
-from dlkit.classroom.sandbox import Limits
 
 SOLUTION = {
     "add": "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION",

@@ -4,7 +4,7 @@ Two layers, both set up by the process that starts the next one, so that childre
 
 * the grading worker runs inside a fresh network namespace (``unshare -n``, only loopback up),
   so student code has no network while the kernel still talks to its worker over 127.0.0.1;
-* the kernel is started through this module (``python -m dlkit.classroom.sandbox ... -- <kernel
+* the kernel is started through this module (``python -m dlkit_grader.sandbox ... -- <kernel
   command>``, registered as a Jupyter kernelspec in the worker's workspace): it sets the resource
   limits with ``resource.setrlimit``, hands the kernel's folder to an unprivileged user id and
   drops to it before ``exec``-ing the kernel. As that user the kernel cannot write the gradebook,
@@ -154,7 +154,7 @@ def write_kernelspec(jupyter_dir: Path, limits: Limits, uid: int | None) -> None
     """Register the sandboxed Python kernel under ``jupyter_dir/kernels`` (put it on JUPYTER_PATH)."""
     spec_dir = jupyter_dir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "dlkit.classroom.sandbox", "--limits", limits.to_json()]
+    argv = [sys.executable, "-m", "dlkit_grader.sandbox", "--limits", limits.to_json()]
     if uid is not None:
         argv += ["--uid", str(uid)]
     argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]

@@ -1,7 +1,7 @@
 """Grade one student's assignment in a throw-away workspace, under the sandbox's limits.
 
 The batch starts one worker process per (student, assignment):
-``unshare -n python -m dlkit.classroom.worker JOB.json``. The worker builds a private nbgrader course
+``unshare -n python -m dlkit_grader.worker JOB.json``. The worker builds a private nbgrader course
 in the job's workspace (the assignment's source folder, the student's submission and a private copy
 of the gradebook), drives ``nbgrader autograde`` and ``generate_feedback`` on it, and writes
 ``result.json`` next to them. The batch then merges the private gradebook into the real one, one

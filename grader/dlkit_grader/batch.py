@@ -157,7 +157,7 @@ class WorkerProcess:
     def _start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*self.prefix, sys.executable, "-m", "dlkit.classroom.worker"],
+                [*self.prefix, sys.executable, "-m", "dlkit_grader.worker"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
