@@ -121,9 +121,6 @@ def check_function(student_fn, reference_fn, cases, *, name=None, output_names=N
     name = name or getattr(student_fn, "__name__", "your function")
     forbidden = (reference_fn,) if forbidden is None else tuple(forbidden)
     uses = dict(uses or {})
-    culprit = _calls_forbidden(student_fn, forbidden)
-    if culprit is not None:
-        raise CheckFailed(_refusal(name, culprit))
     note = _uses_note(uses)
     arg_names = _argument_names(student_fn)
     for args in cases:
@@ -293,7 +290,7 @@ def _show(value):
 
 def _refusal(name, target):
     return "\n".join([f"{name} calls dlkit's answer instead of computing its own.",
-                      *_field("problem:", f"it calls `{_qualified(target)}`, the reference the checks "
+                      *_field("problem:", f"it calls `{target}`, the reference the checks "
                                          "compare with, so the checks would prove nothing."),
                       *_field("hint:", "write the computation yourself with NumPy.")])
 
@@ -311,31 +308,71 @@ def _argument_names(fn):
         return []
 
 
-def _call(fn, args, name, forbidden, inputs, uses):
-    """fn(*copies of args) with the traps and substitutions in place; the copies must come back unchanged."""
-    __tracebackhide__ = True
+def run_student(fn, args, forbidden=(), uses=None):
+    """Call a student's `fn` on copies of `args` the way a check does, and say what happened.
+
+    Parameters
+    ----------
+    fn : callable
+        The student's function.
+    args : tuple
+        Its positional arguments; `fn` gets deep copies, compared with `args` after the call.
+    forbidden : tuple
+        dlkit functions or classes `fn` may not use: referring to one by name, or calling one by
+        any route during the call (an alias, a default argument, ``functools.partial``, an object
+        found through ``gc``), refuses the answer.
+    uses : dict, optional
+        Global name -> object, substituted in `fn`'s globals during the call.
+
+    Returns
+    -------
+    dict
+        Exactly one of ``{"value": result, "changed": [names of arguments modified in place]}``,
+        ``{"refused": "module.name"}``, ``{"unwritten": True}`` or ``{"error": {"type", "message",
+        "where"}}``. The same outcome comes back from a student's kernel during trusted grading.
+    """
+    culprit = _calls_forbidden(fn, forbidden)
+    if culprit is not None:
+        return {"refused": _qualified(culprit)}
     given = copy.deepcopy(args)
+    hits = []
     try:
-        with _trapped(forbidden, fn), _substituted(fn, uses):
+        with _trapped(forbidden, hits), _substituted(fn, uses or {}):
             result = fn(*given)
     except _ReferenceCalled as called:
-        raise CheckFailed(_refusal(name, called.target)) from None
+        return {"refused": str(called)}
     except NotImplementedError:
+        return {"unwritten": True}
+    except Exception as error:  # noqa: BLE001  (any error of the student's code is reported to them)
+        return {"error": {"type": type(error).__name__, "message": str(error), "where": _student_line(error)}}
+    if hits:  # the student's code caught the trap's exception and carried on
+        return {"refused": hits[0]}
+    names = _argument_names(fn) or [str(i) for i in range(len(args))]
+    return {"value": result, "changed": [arg for arg, before, after in zip(names, args, given, strict=False)
+                                         if not _same(before, after)]}
+
+
+def _call(fn, args, name, forbidden, inputs, uses):
+    """What the student's `fn` returns on `args`, or CheckFailed saying why there is nothing to compare."""
+    __tracebackhide__ = True
+    outcome = fn.run(args, forbidden, uses) if isinstance(fn, RemoteFunction) else run_student(
+        fn, args, forbidden, uses)
+    if "refused" in outcome:
+        raise CheckFailed(_refusal(name, outcome["refused"]))
+    if "unwritten" in outcome:
         raise CheckFailed("\n".join([f"{name} is not written yet.",
                                      *_field("hint:", "replace `raise NotImplementedError()` with your code, "
-                                                      "then run its cell.")])) from None
-    except Exception as error:
-        lines = [f"{name} stopped with an error.", *_field("error:", f"{type(error).__name__}: {error}")]
-        where = _student_line(error)
-        if where:
-            lines += _field("where:", where)
+                                                      "then run its cell.")]))
+    if "error" in outcome:
+        error = outcome["error"]
+        lines = [f"{name} stopped with an error.", *_field("error:", f"{error['type']}: {error['message']}")]
+        if error["where"]:
+            lines += _field("where:", error["where"])
         for arg, value in inputs.items():
             lines += _field(f"input {arg} =", _show(value))
-        raise CheckFailed("\n".join(lines)) from None
-    changed = [arg for arg, before, after in zip(_argument_names(fn) or range(len(args)), args, given,
-                                                  strict=False) if not _same(before, after)]
-    if changed:
-        shown = ", ".join(f"`{arg}`" for arg in changed)
+        raise CheckFailed("\n".join(lines))
+    if outcome["changed"]:
+        shown = ", ".join(f"`{arg}`" for arg in outcome["changed"])
         lines = [f"{name} is not right yet.",
                  *_field("problem:", f"it changed its input {shown} in place; a function must leave its "
                                     "arguments as it received them (the caller still needs them)."),
@@ -344,7 +381,32 @@ def _call(fn, args, name, forbidden, inputs, uses):
                                   "write into the array they got; compute a new array instead (`y = x * 2`) "
                                   "or work on a copy (`x = x.copy()`).")]
         raise CheckFailed("\n".join(lines))
-    return result
+    return outcome["value"]
+
+
+class RemoteFunction:
+    """A student's function living in another process (their kernel, during trusted grading).
+
+    Subclasses implement ``run(args, forbidden, uses)``, returning `run_student`'s outcome from
+    that process; calling the object directly returns the value or raises what the student's
+    function raised. `dlkit._grading_channel` provides the one used for grading.
+    """
+
+    __name__ = "remote function"
+
+    def run(self, args, forbidden, uses):
+        raise NotImplementedError
+
+    def __call__(self, *args):
+        outcome = self.run(args, (), None)
+        if "unwritten" in outcome:
+            raise NotImplementedError(f"{self.__name__} is not written yet")
+        if "error" in outcome:
+            raise RuntimeError(f"{self.__name__} stopped with {outcome['error']['type']}: "
+                               f"{outcome['error']['message']}")
+        if "refused" in outcome:
+            raise RuntimeError(f"{self.__name__} calls {outcome['refused']}")
+        return outcome["value"]
 
 
 def _same(before, after):
@@ -426,9 +488,7 @@ def _note_own_versions(student_fn, reference_fn, args, name, uses, output_names,
 
 
 class _ReferenceCalled(Exception):
-    def __init__(self, target):
-        super().__init__(_qualified(target))
-        self.target = target
+    """Raised by a forbidden dlkit object called during a check; its text is the object's name."""
 
 
 def _calls_forbidden(fn, forbidden):
@@ -482,28 +542,43 @@ def _has_contents(cell):
 
 
 @contextmanager
-def _trapped(forbidden, fn):
-    """Replace each forbidden object by a trap, in its module and in `fn`'s globals, for the call."""
-    def trap_for(target):
-        def trap(*args, **kwargs):
-            raise _ReferenceCalled(target)
-        return trap
+def _trapped(forbidden, hits):
+    """During the call, every forbidden function (every method, for a class) runs a trap instead.
 
-    replaced = []
-    namespaces = [getattr(fn, "__globals__", {})]
+    The trap replaces the code of the object itself, so every route to it is caught: a name, an
+    alias, a default argument, ``functools.partial``, an object found through ``gc``. Each call
+    is recorded in `hits`, so catching the trap's exception does not help.
+    """
+    _TRAP_HITS[:] = []
+    swapped = []
     for target in forbidden:
-        module = sys.modules.get(getattr(target, "__module__", None) or "")
-        spaces = namespaces + ([vars(module)] if module is not None else [])
-        for space in spaces:
-            for key, value in list(space.items()):
-                if value is target:
-                    replaced.append((space, key, value))
-                    space[key] = trap_for(target)
+        functions = ([value for value in vars(target).values() if isinstance(value, types.FunctionType)]
+                     if isinstance(target, type) else [target])
+        for function in functions:
+            if isinstance(function, types.FunctionType) and not function.__code__.co_freevars:
+                swapped.append((function, function.__code__))
+                function.__code__ = _trap_code(_qualified(target))
     try:
         yield
     finally:
-        for space, key, value in reversed(replaced):
-            space[key] = value
+        for function, code in swapped:
+            function.__code__ = code
+        hits.extend(_TRAP_HITS)
+        _TRAP_HITS[:] = []
+
+
+_TRAP_HITS = []
+
+
+def _trap_code(qualified):
+    """Code that records and refuses a call to `qualified`, runnable under any module's globals."""
+    source = (f"def trap(*args, **kwargs):\n"
+              f"    grading = __import__('dlkit.grading', fromlist=['_TRAP_HITS'])\n"
+              f"    grading._TRAP_HITS.append({qualified!r})\n"
+              f"    raise grading._ReferenceCalled({qualified!r})\n")
+    namespace = {}
+    exec(source, namespace)  # noqa: S102  (our own fixed source, with the name as a literal)
+    return namespace["trap"].__code__
 
 
 # --- in Jupyter: the message, not a traceback ----------------------------------------------------

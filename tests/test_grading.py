@@ -456,3 +456,61 @@ def test_rebinding_numpy_comparisons_after_import_does_not_make_a_wrong_answer_p
     monkeypatch.setattr(np, "all", lambda *args, **kwargs: True)
     with pytest.raises(AssertionError, match="differ"):
         grading.check_close("step", np.array([1.0, 0.0]), np.array([0.0, 0.0]))
+
+
+# --- every route to the reference is refused -----------------------------------------------------
+
+def _through_partial():
+    import functools
+
+    return functools.partial(getattr(__import__("dlkit.activations", fromlist=["x"]), "st" + "ep"))
+
+
+_PARTIAL = _through_partial()
+
+
+def through_partial(z):
+    return _PARTIAL(z)
+
+
+_NAME = "".join(["s", "t", "e", "p"])
+
+
+def through_default_argument(z, _hidden=vars(activations)[_NAME]):  # noqa: B008  (the trick itself)
+    return _hidden(z)
+
+
+def through_gc(z):
+    import gc
+
+    for obj in gc.get_objects():
+        if getattr(obj, "__qualname__", "") == "step" and "dlkit" in (getattr(obj, "__module__", "") or ""):
+            return obj(z)
+    return None
+
+
+def catches_the_trap(z):
+    try:
+        return _PARTIAL(z)
+    except Exception:
+        return np.where(np.asarray(z) > 0, 1.0, 0.0)
+
+
+@pytest.mark.parametrize("student", [through_partial, through_default_argument, through_gc, catches_the_trap])
+def test_the_reference_reached_by_any_route_is_refused(student):
+    message = _function_failure(student)
+    assert message.startswith(f"{student.__name__} calls dlkit's answer instead of computing its own.")
+    assert "dlkit.activations.step" in message
+    np.testing.assert_array_equal(activations.step(np.array([-1.0, 1.0])), [0.0, 1.0])  # restored
+
+
+def test_a_forbidden_class_is_refused_through_an_instance_made_before_the_check():
+    made_before = nn.Perceptron(2, rng=np.random.default_rng(0))
+
+    def train(X, y):
+        return made_before.fit(X, y, lr=1.0, epochs=2).w
+
+    message = _function_failure(train, lambda X, y: np.zeros(2), [(np.eye(2), np.array([0.0, 1.0]))],
+                                forbidden=(nn.Perceptron,))
+    assert "`dlkit.nn.Perceptron`" in message
+    assert made_before.fit(np.eye(2), np.array([0.0, 1.0]), lr=1.0, epochs=1) is made_before  # restored
