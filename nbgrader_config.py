@@ -22,3 +22,10 @@ c.CourseDirectory.db_url = "sqlite:///grading/gradebook.db"
 # Student notebooks start clean: no outputs, and generated cells are read-only where marked.
 c.ClearOutput.enabled = True
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Autograding runs every test cell in a checker kernel of its own, which calls the student's functions in their
+# kernel and gets data back: code in a submission cannot change how its answers are checked or scored
+# (see grader/dlkit_grader/trusted.py and the README's "What a student cannot do to their grade").
+from dlkit_grader.trusted import autograde_preprocessors  # noqa: E402
+
+c.Autograde.autograde_preprocessors = autograde_preprocessors()

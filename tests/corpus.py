@@ -43,6 +43,8 @@ class Answer:
         ``fails`` must already fail there, with the same words, in whole lines.
     absent : tuple of str
         Words that must appear in no message of this notebook (a hint the evidence does not support).
+    files : dict
+        Path relative to the notebook's folder -> text, for files handed in beside the notebook.
     """
 
     cells: dict = field(default_factory=dict)
@@ -50,6 +52,7 @@ class Answer:
     notes: dict = field(default_factory=dict)
     validate: bool = False
     absent: tuple = ()
+    files: dict = field(default_factory=dict)
 
 
 def corpora():

@@ -147,3 +147,97 @@ def train_perceptron(X, y, lr, epochs, rng):
     return model.w, model.b, model.mistakes_
 '''}, fails={"test_train_perceptron": "it calls `dlkit.nn.Perceptron`"}),
 }
+
+
+# --- forgeries: tricks that earned full marks when the checks ran in the student's kernel ----------------
+# Each earns only the points of the answers that are really right: 0 here. tests/test_forgery.py shows that
+# each one does forge a grade when nbgrader runs the test cells in the student's kernel.
+
+_ALL_FAIL = {"test_step": "step", "test_perceptron_output": "perceptron_output",
+             "test_train_perceptron": "train_perceptron"}
+_BLANK = {name: f"def {name}(*args):\n    raise NotImplementedError()\n" for name in _ALL_FAIL.values()}
+
+_STACK_READER = '''
+def {name}(*args):
+    import sys
+    frame = sys._getframe(1)
+    while frame is not None:
+        if "expected" in frame.f_locals:
+            return frame.f_locals["expected"]
+        frame = frame.f_back
+    return None
+'''
+
+_HOOK = '''
+def step(z):
+    raise NotImplementedError()
+
+ip = get_ipython()
+ip.set_custom_exc((BaseException,), lambda *args, **kwargs: None)   # no error output, ever
+ip.events.register("pre_run_cell", lambda info: ip.displayhook(5.0))  # "partial credit: 5 points"
+'''
+
+_AST = '''
+import ast
+
+
+class SwallowEverything(ast.NodeTransformer):
+    def visit_Module(self, module):
+        handler = ast.ExceptHandler(type=ast.Name("BaseException", ast.Load()), name=None, body=[ast.Pass()])
+        module.body = [ast.Try(body=module.body or [ast.Pass()], handlers=[handler], orelse=[], finalbody=[])]
+        return ast.fix_missing_locations(module)
+
+
+get_ipython().ast_transformers.append(SwallowEverything())
+
+
+def step(z):
+    raise NotImplementedError()
+'''
+
+_THREAD = '''
+import threading
+import time
+
+import dlkit.grading
+
+
+def keep_checks_quiet():
+    while True:
+        dlkit.grading.check_function = lambda *args, **kwargs: None
+        dlkit.grading.check_close = lambda *args, **kwargs: None
+        time.sleep(0.0005)
+
+
+threading.Thread(target=keep_checks_quiet, daemon=True).start()
+time.sleep(0.05)
+
+
+def step(z):
+    raise NotImplementedError()
+'''
+
+_FAKE_GRADING = ("def check_function(*args, **kwargs):\n    pass\n\n\n"
+                 "def check_close(*args, **kwargs):\n    pass\n")
+_FAKE_DLKIT = {
+    "dlkit/__init__.py": "",
+    "dlkit/grading.py": _FAKE_GRADING,
+    **{f"dlkit/{module}.py": "" for module in ("datasets", "nn", "plot")},
+    "dlkit/activations.py": "import numpy as np\n\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\n\n"
+                            "def step(z):\n    return np.where(z > 0, 1.0, 0.0)\n",
+}
+
+FORGERIES = {
+    "forge_reads_the_checkers_stack": Answer(
+        {name: _STACK_READER.format(name=name) for name in _ALL_FAIL.values()},
+        fails={"test_step": "it returned None", "test_perceptron_output": "it returned None",
+               "test_train_perceptron": "it should return 3 values"}),
+    "forge_pre_run_cell_hook": Answer(_BLANK | {"step": _HOOK}, fails={
+        cell: f"{name} is not written yet" for cell, name in _ALL_FAIL.items()}),
+    "forge_ast_transformer": Answer(_BLANK | {"step": _AST}, fails={
+        cell: f"{name} is not written yet" for cell, name in _ALL_FAIL.items()}),
+    "forge_thread_patches_grading": Answer(_BLANK | {"step": _THREAD}, fails={
+        cell: f"{name} is not written yet" for cell, name in _ALL_FAIL.items()}),
+    "forge_ships_dlkit": Answer(_BLANK, files=_FAKE_DLKIT, fails={
+        cell: f"{name} is not written yet" for cell, name in _ALL_FAIL.items()}),
+}

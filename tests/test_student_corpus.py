@@ -19,13 +19,18 @@ ALWAYS = {"solution": Answer(validate=True), "blank": None}
 
 
 def _cases(validated_only=False):
-    return [(assignment, name) for assignment, module in CORPORA.items()
-            for name in [*ALWAYS, *module.ANSWERS]
+    return [(assignment, name) for assignment in CORPORA for name in [*ALWAYS, *_answers(assignment)]
             if not validated_only or name == "blank" or _answer(assignment, name).validate]
 
 
+def _answers(assignment):
+    """Every answer of the corpus: the legitimate styles, the mistakes and the forgeries."""
+    module = CORPORA[assignment]
+    return {**module.ANSWERS, **getattr(module, "FORGERIES", {})}
+
+
 def _answer(assignment, name):
-    return ALWAYS[name] if name in ALWAYS else CORPORA[assignment].ANSWERS[name]
+    return ALWAYS[name] if name in ALWAYS else _answers(assignment)[name]
 
 
 def _validate(path):
@@ -60,12 +65,15 @@ def _grade(course_dir, assignment):
     released = read(course_dir / "course" / assignment / notebook_name)
     solution = solved(released, read(ROOT / "solutions" / assignment / notebook_name))
     paths = {}
-    for name in [*ALWAYS, *CORPORA[assignment].ANSWERS]:
+    for name in [*ALWAYS, *_answers(assignment)]:
         answer = _answer(assignment, name)
         folder = course_dir / "grading" / "submitted" / name / assignment
         folder.mkdir(parents=True, exist_ok=True)
         paths[name] = folder / notebook_name
         nbformat.write(released if answer is None else submission(solution, answer), paths[name])
+        for relative, text in (answer.files if answer else {}).items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text)
     # One kernel at a time: kernels started together can race for the same TCP port.
     run_nbgrader("autograde", assignment, "--force", cwd=course_dir)
     validations = {name: _validate(paths[name]) for assignment_, name in _cases(validated_only=True)
