@@ -155,7 +155,12 @@ def train_perceptron(X, y, lr, epochs, rng):
 
 _ALL_FAIL = {"test_step": "step", "test_perceptron_output": "perceptron_output",
              "test_train_perceptron": "train_perceptron"}
-_BLANK = {name: f"def {name}(*args):\n    raise NotImplementedError()\n" for name in _ALL_FAIL.values()}
+# Wrong answers that run: a forgery makes them score.
+_WRONG = {"step": "def step(z):\n    return np.asarray(z) * 0.0\n",
+          "perceptron_output": "def perceptron_output(X, w, b, activation):\n    return X @ w\n",
+          "train_perceptron": "def train_perceptron(X, y, lr, epochs, rng):\n"
+                              "    return np.zeros(X.shape[1]), 0.0, [0] * epochs\n"}
+_ALL_WRONG = {cell: f"{name} is not right yet" for cell, name in _ALL_FAIL.items()}
 
 _STACK_READER = '''
 def {name}(*args):
@@ -170,11 +175,11 @@ def {name}(*args):
 
 _HOOK = '''
 def step(z):
-    raise NotImplementedError()
+    return np.asarray(z) * 0.0
 
 ip = get_ipython()
 ip.set_custom_exc((BaseException,), lambda *args, **kwargs: None)   # no error output, ever
-ip.events.register("pre_run_cell", lambda info: ip.displayhook(5.0))  # "partial credit: 5 points"
+ip.events.register("pre_run_cell", lambda info: ip.displayhook(2.0))  # "partial credit: 2 points"
 '''
 
 _AST = '''
@@ -192,7 +197,7 @@ get_ipython().ast_transformers.append(SwallowEverything())
 
 
 def step(z):
-    raise NotImplementedError()
+    return np.asarray(z) * 0.0
 '''
 
 _THREAD = '''
@@ -214,30 +219,32 @@ time.sleep(0.05)
 
 
 def step(z):
-    raise NotImplementedError()
+    return np.asarray(z) * 0.0
 '''
 
-_FAKE_GRADING = ("def check_function(*args, **kwargs):\n    pass\n\n\n"
-                 "def check_close(*args, **kwargs):\n    pass\n")
-_FAKE_DLKIT = {
-    "dlkit/__init__.py": "",
-    "dlkit/grading.py": _FAKE_GRADING,
-    **{f"dlkit/{module}.py": "" for module in ("datasets", "nn", "plot")},
-    "dlkit/activations.py": "import numpy as np\n\n\ndef sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n\n\n"
-                            "def step(z):\n    return np.where(z > 0, 1.0, 0.0)\n",
-}
+# A dlkit/ beside the notebook: the installed library, with a grading module whose checks pass everything.
+_FAKE_DLKIT = {"dlkit/__init__.py": '''
+import os
+import sys
+import types
+
+_folder = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path = [path for path in sys.path if os.path.abspath(path or ".") != _folder]
+del sys.modules["dlkit"]
+import dlkit as _installed  # noqa: E402
+
+grading = types.ModuleType("dlkit.grading")
+grading.check_function = grading.check_close = lambda *args, **kwargs: None
+sys.modules["dlkit.grading"] = _installed.grading = grading
+'''}
 
 FORGERIES = {
     "forge_reads_the_checkers_stack": Answer(
         {name: _STACK_READER.format(name=name) for name in _ALL_FAIL.values()},
         fails={"test_step": "it returned None", "test_perceptron_output": "it returned None",
                "test_train_perceptron": "it should return 3 values"}),
-    "forge_pre_run_cell_hook": Answer(_BLANK | {"step": _HOOK}, fails={
-        cell: f"{name} is not written yet" for cell, name in _ALL_FAIL.items()}),
-    "forge_ast_transformer": Answer(_BLANK | {"step": _AST}, fails={
-        cell: f"{name} is not written yet" for cell, name in _ALL_FAIL.items()}),
-    "forge_thread_patches_grading": Answer(_BLANK | {"step": _THREAD}, fails={
-        cell: f"{name} is not written yet" for cell, name in _ALL_FAIL.items()}),
-    "forge_ships_dlkit": Answer(_BLANK, files=_FAKE_DLKIT, fails={
-        cell: f"{name} is not written yet" for cell, name in _ALL_FAIL.items()}),
+    "forge_pre_run_cell_hook": Answer(_WRONG | {"step": _HOOK}, fails=_ALL_WRONG),
+    "forge_ast_transformer": Answer(_WRONG | {"step": _AST}, fails=_ALL_WRONG),
+    "forge_thread_patches_grading": Answer(_WRONG | {"step": _THREAD}, fails=_ALL_WRONG),
+    "forge_ships_dlkit": Answer(_WRONG, files=_FAKE_DLKIT, fails=_ALL_WRONG),
 }
