@@ -210,6 +210,10 @@ class StudentKernel:
         self._drain_shell(msg_id)
         return reply if reply is not None else _failure("RuntimeError", "the kernel sent no result")
 
+    def close(self):
+        """Close the connection (the student's kernel goes on)."""
+        self.client.stop_channels()
+
     def _interrupt(self):
         if self.pid:
             try:

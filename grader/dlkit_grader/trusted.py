@@ -15,6 +15,7 @@ cell's names and what it defines itself, never a value a demonstration computed.
 
 from __future__ import annotations
 
+import atexit
 import os
 import queue
 import shutil
@@ -60,18 +61,14 @@ class TrustedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self._checker = None
-        try:
-            return super().preprocess(nb, resources, km)
-        finally:
-            if self._checker is not None:
-                self._checker.stop()
-                self._checker = None
+        return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         if self._checker is None:  # the first code cell is the setup: the checker runs it too, meanwhile
-            self._checker = Checker(self.checker_kernel_name, cell.source, self.timeout or 60, self.log)
+            self._checker = Checker.for_notebook(self.checker_kernel_name, cell.source, self.timeout or 60,
+                                                 self.log)
         if is_test_cell(cell):
             self._run_test_cell(cell)
             return cell, resources
@@ -87,25 +84,54 @@ class TrustedExecute(Execute):
 
 
 class Checker:
-    """The checker kernel: started in the background, runs the setup cell, then test cells on request."""
+    """The checker kernel: one per grading process, reset for each notebook; runs setup and test cells.
 
-    def __init__(self, kernel_name, setup_source, timeout, log):
-        self.log, self.timeout = log, timeout
+    Starting a kernel and importing the course's libraries is most of a checker's cost, so one kernel serves
+    every notebook a process grades: before each notebook its namespace is emptied and the setup cell runs
+    again, in the background while the student's kernel starts. It only ever runs instructor code and data
+    that came back through the channel.
+    """
+
+    _running = {}
+
+    @classmethod
+    def for_notebook(cls, kernel_name, setup_source, timeout, log):
+        checker = cls._running.get(kernel_name)
+        if checker is None or not checker.alive():
+            checker = cls._running[kernel_name] = cls(kernel_name, timeout, log)
+            atexit.register(checker.stop)
+        checker.prepare(setup_source, timeout, log)
+        return checker
+
+    def __init__(self, kernel_name, timeout, log):
+        self.kernel_name, self.timeout, self.log = kernel_name, timeout, log
         self.folder = tempfile.mkdtemp(prefix="dlkit-checker-")
         self.km = self.kc = None
-        self._error = None
-        self._ready = threading.Thread(target=self._start, args=(kernel_name, setup_source), daemon=True)
+        self._ready = self._error = None
+
+    def alive(self):
+        if self._ready is not None:
+            self._ready.join()
+        return self.km is not None and self.km.is_alive() and self._error is None
+
+    def prepare(self, setup_source, timeout, log):
+        """Start (or reset) the kernel and run the notebook's setup cell, in the background."""
+        self.timeout, self.log, self._error = timeout, log, None
+        self._ready = threading.Thread(target=self._prepare, args=(setup_source,), daemon=True)
         self._ready.start()
 
-    def _start(self, kernel_name, setup_source):
+    def _prepare(self, setup_source):
         try:
-            env = dict(os.environ, NBGRADER_EXECUTION="autograde")
-            self.km = KernelManager(kernel_name=kernel_name)
-            self.km.start_kernel(cwd=self.folder, env=env,
-                                 extra_arguments=["--HistoryManager.hist_file=:memory:"])
-            self.kc = self.km.client()
-            self.kc.start_channels()
-            self.kc.wait_for_ready(timeout=60)
+            if self.km is None:
+                env = dict(os.environ, NBGRADER_EXECUTION="autograde")
+                self.km = KernelManager(kernel_name=self.kernel_name)
+                self.km.start_kernel(cwd=self.folder, env=env,
+                                     extra_arguments=["--HistoryManager.hist_file=:memory:"])
+                self.kc = self.km.client()
+                self.kc.start_channels()
+                self.kc.wait_for_ready(timeout=60)
+            else:  # the previous notebook's connection and names go
+                self._execute(_FORGET_PREVIOUS_NOTEBOOK, self.timeout, store_history=False)
             outputs, _ = self._execute(setup_source, self.timeout)
             errors = [output for output in outputs if output.output_type == "error"]
             if errors:
@@ -178,7 +204,8 @@ class Checker:
                 return message["content"].get("execution_count")
 
     def stop(self):
-        self._ready.join()
+        if self._ready is not None:
+            self._ready.join()
         try:
             if self.kc is not None:
                 self.kc.stop_channels()
@@ -186,6 +213,14 @@ class Checker:
                 self.km.shutdown_kernel(now=True)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_FORGET_PREVIOUS_NOTEBOOK = """\
+previous = globals().get("__dlkit_student_kernel__")
+if previous is not None:
+    previous.close()
+%reset -f
+"""
 
 
 def _error_output(ename, evalue):
