@@ -261,9 +261,9 @@ def test_get_rejects_unknown_names_listing_the_known_ones():
 
 @pytest.mark.parametrize(("name", "f", "f_grad", "kwargs"), ELEMENTWISE, ids=ELEMENTWISE_IDS)
 def test_strings_are_refused(name, f, f_grad, kwargs):
-    with pytest.raises(TypeError, match="z must hold numbers, got dtype"):
+    with pytest.raises(TypeError, match="z must be an array of numbers, got"):
         f(np.array(["1", "2"]), **kwargs)
-    with pytest.raises(TypeError, match="z must hold numbers"):
+    with pytest.raises(TypeError, match="z must be an array of numbers"):
         f_grad("abc", **kwargs)
 
 
@@ -274,7 +274,7 @@ def test_bad_parameters_are_refused():
         A.elu_grad(np.ones(2), alpha="1")
     with pytest.raises(TypeError, match="approximate must be True or False, got 'tanh'"):
         A.gelu(np.ones(2), approximate="tanh")
-    with pytest.raises(TypeError, match="must be real"):
+    with pytest.raises(TypeError, match="must be an array of real numbers"):
         A.tanh(np.ones(2, dtype=complex))
 
 

@@ -276,9 +276,9 @@ def test_other_backends_agree_with_numpy(backend):
 @pytest.mark.parametrize(("loss", "grad", "make", "shape"), ONE_SHAPE_CASES)
 def test_strings_are_refused(loss, grad, make, shape):
     y_true, y_pred = make(np.random.default_rng(10), shape)
-    with pytest.raises(TypeError, match="y_pred must hold numbers"):
+    with pytest.raises(TypeError, match="y_pred must be an array of numbers"):
         loss(y_true, y_pred.astype(str))
-    with pytest.raises(TypeError, match="y_true must hold numbers"):
+    with pytest.raises(TypeError, match="y_true must be an array of numbers"):
         grad(np.asarray(y_true).astype(str), y_pred)
 
 

@@ -144,7 +144,7 @@ def test_roc_auc_bad_input():
 def test_other_bad_input():
     with pytest.raises(ValueError, match="whole numbers.*threshold"):
         metrics.accuracy([0, 1], [0.2, 0.9])  # probabilities where labels were expected
-    with pytest.raises(TypeError, match="must hold numbers"):
+    with pytest.raises(TypeError, match="must be an array of numbers"):
         metrics.accuracy(["a", "b"], [0, 1])
     with pytest.raises(ValueError, match="empty"):
         metrics.f1([], [])
