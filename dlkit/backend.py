@@ -337,8 +337,9 @@ def device_generator(rng: np.random.Generator, like):
     - CuPy: ``cupy.random.default_rng`` seeded the same way, on the current GPU.
     - Anything else (array-api-strict): `rng` itself, drawing on the host, then moved to `like`'s device.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    from ._validation import as_generator  # _validation imports this module
+
+    rng = as_generator(rng)
     if type(like) is np.ndarray:
         return rng
     library = _library(like)

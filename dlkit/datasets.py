@@ -17,7 +17,15 @@ import math
 
 import numpy as np
 
-from ._validation import as_float_array, check_count, check_finite, check_ndim, check_option, check_positive
+from ._validation import (
+    as_float_array,
+    as_generator,
+    check_count,
+    check_finite,
+    check_ndim,
+    check_option,
+    check_positive,
+)
 from .backend import to_numpy
 
 # Truth tables for the inputs (0, 0), (0, 1), (1, 0), (1, 1), in that order.
@@ -68,7 +76,7 @@ def xor(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, np.ndar
     """
     check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     corner = _balanced_labels(n, 4, rng)
     X = _CORNERS[corner] + noise * rng.standard_normal((n, 2))
     y = np.array(GATES["xor"], dtype=np.int64)[corner]
@@ -91,7 +99,7 @@ def blobs(n: int = 200, centers=2, std: float = 1.0, rng=None) -> tuple[np.ndarr
     """
     check_count(n, "n")
     check_positive(std, "std", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         check_count(centers, "centers")
         centers = rng.uniform(-5.0, 5.0, size=(int(centers), 2))
@@ -120,7 +128,7 @@ def moons(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, np.nd
     """
     check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     y = _balanced_labels(n, 2, rng)
     t = rng.uniform(0.0, math.pi, size=n)
     upper = np.stack([np.cos(t), np.sin(t)], axis=1)
@@ -146,7 +154,7 @@ def circles(
     check_positive(factor, "factor")
     if factor >= 1:
         raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor}")
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     y = _balanced_labels(n, 2, rng)
     angle = rng.uniform(0.0, 2.0 * math.pi, size=n)
     radius = np.where(y == 0, 1.0, factor)
@@ -168,7 +176,7 @@ def spirals(n: int = 300, n_classes: int = 3, noise: float = 0.05, rng=None) -> 
     check_count(n, "n")
     check_count(n_classes, "n_classes")
     check_positive(noise, "noise", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     y = _balanced_labels(n, n_classes, rng)
     r = rng.uniform(0.0, 1.0, size=n)
     theta = 2.0 * math.pi * y / n_classes + 4.0 * r
@@ -194,7 +202,7 @@ def pass_the_class(n: int = 100, rng=None) -> tuple[np.ndarray, np.ndarray]:
     X : (n, 2) float64, columns (lectures attended, hours of study).  y : (n,) int64 in {0, 1}.
     """
     check_count(n, "n")
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     lectures = rng.integers(0, 21, size=n).astype(np.float64)
     hours = rng.uniform(0.0, 15.0, size=n)
     luck = 2.0 * rng.standard_normal(n)
@@ -221,7 +229,7 @@ def regression(
     """
     check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     if coef is None:
         check_count(n_features, "n_features")
         coef = rng.standard_normal(n_features)

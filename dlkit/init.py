@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from ._validation import check_option, check_positive
+from ._validation import as_generator, check_option, check_positive
 from .backend import asarray
 
 
@@ -47,14 +47,6 @@ def _fans(shape) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of shape (fan_in, fan_out)."""
     fan_in, fan_out = _check_shape(shape, ndim=2)
     return int(fan_in), int(fan_out)
-
-
-def _rng(rng) -> np.random.Generator:
-    if rng is None:
-        return np.random.default_rng()
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
-    return rng
 
 
 def _to_backend(values: np.ndarray, dtype):
@@ -79,11 +71,11 @@ def normal(shape, std=0.01, rng=None, dtype="float64"):
     """
     shape = _check_shape(shape)
     check_positive(std, "std")
-    return _to_backend(std * _rng(rng).standard_normal(shape), dtype)
+    return _to_backend(std * as_generator(rng).standard_normal(shape), dtype)
 
 
 def _uniform(shape, bound, rng, dtype):
-    return _to_backend(_rng(rng).uniform(-bound, bound, size=shape), dtype)
+    return _to_backend(as_generator(rng).uniform(-bound, bound, size=shape), dtype)
 
 
 def uniform_fan_in(shape, rng=None, dtype="float64"):

@@ -25,7 +25,15 @@ import numpy as np
 
 from . import activations
 from . import init as initializers
-from ._validation import as_array, as_float_array, check_count, check_ndim, check_option, check_positive
+from ._validation import (
+    as_array,
+    as_float_array,
+    as_generator,
+    check_count,
+    check_ndim,
+    check_option,
+    check_positive,
+)
 from .backend import asarray, device_generator, matmul, namespace, to_numpy, uniform
 
 
@@ -264,10 +272,8 @@ class Dropout(Module):
             raise TypeError(f"p must be a number in [0, 1), got {type(p).__name__}")
         if not 0.0 <= p < 1.0:
             raise ValueError(f"p must be in [0, 1) (the probability of dropping an entry), got {p}")
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
         self.p = float(p)
-        self.rng = np.random.default_rng() if rng is None else rng
+        self.rng = as_generator(rng)
         self._generator = None
 
     def forward(self, X):
@@ -390,7 +396,7 @@ class MLP(Sequential):
             check_option(output_activation, tuple(ACTIVATION_MODULES), "output_activation")
         if init is None:
             init = "he" if activation in _RELU_FAMILY else "xavier"
-        rng = np.random.default_rng() if rng is None else rng
+        rng = as_generator(rng)  # once: an int seed must not give every layer the same draws
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(Dense(n_in, n_out, init=init, bias=bias, rng=rng, dtype=dtype))
@@ -414,7 +420,7 @@ class Perceptron:
 
     def __init__(self, n_features, rng=None):
         self.n_features = _check_int(n_features, "n_features")
-        self.rng = np.random.default_rng() if rng is None else rng
+        self.rng = as_generator(rng)
         self.w = asarray(np.zeros(self.n_features))
         self.b = 0.0
 

@@ -35,7 +35,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import metrics as metric_functions
-from ._validation import as_array, as_float_array, check_finite, check_ndim, check_option, check_positive
+from ._validation import (
+    as_array,
+    as_float_array,
+    as_generator,
+    check_finite,
+    check_ndim,
+    check_option,
+    check_positive,
+)
 from .backend import asarray, namespace
 from .losses import Loss
 from .nn import _backward
@@ -220,9 +228,7 @@ def fit(model, loss, optimizer, X, y, epochs, batch_size=None, shuffle=True, rng
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
     b = _check_batch_size(batch_size, n)
-    rng = np.random.default_rng() if rng is None else rng
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    rng = as_generator(rng)
     check_positive(l1, "l1", allow_zero=True)
     check_positive(l2, "l2", allow_zero=True)
     if clip_norm is not None:

@@ -261,8 +261,8 @@ def test_torch_draws_on_the_device_repeatably_from_the_callers_seed():
 
 
 def test_random_draws_refuse_bad_arguments():
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, got int"):
-        device_generator(42, np.zeros(1))
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
+        device_generator(4.2, np.zeros(1))
     with pytest.raises(ValueError, match="float32 or float64, got int64"):
         uniform(np.random.default_rng(0), (2,), np.int64)
 

@@ -81,5 +81,5 @@ def test_bad_std_dtype_and_rng():
         init.normal((2, 2), -1.0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="dtype"):
         init.normal((2, 2), 1.0, np.random.default_rng(0), dtype="int64")
-    with pytest.raises(TypeError, match="Generator"):
-        init.he_normal((2, 2), rng=0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
+        init.he_normal((2, 2), rng=0.5)

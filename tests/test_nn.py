@@ -217,8 +217,8 @@ def test_dropout_rejects_p_outside_0_1(p):
 def test_dropout_rejects_non_numbers():
     with pytest.raises(TypeError, match="p must be a number"):
         nn.Dropout("0.5")
-    with pytest.raises(TypeError, match="Generator"):
-        nn.Dropout(0.5, rng=42)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
+        nn.Dropout(0.5, rng=np.random.RandomState(42))
 
 
 # --- Perceptron ----------------------------------------------------------------------------------

@@ -321,7 +321,7 @@ def test_progress_bar_only_when_asked_or_interactive(capsys):
         (dict(y=np.zeros(9)), ValueError, "X and y must have the same number of samples, got 10 and 9"),
         (dict(X=np.zeros(10)), ValueError, "X must be 2-D"),
         (dict(X=np.full((10, 3), np.nan)), ValueError, "X must be finite"),
-        (dict(rng=42), TypeError, "rng must be a numpy.random.Generator"),
+        (dict(rng=4.2), TypeError, "rng must be a numpy.random.Generator, an int seed or None"),
         (dict(metrics=["accurcy"]), ValueError, "unknown metric 'accurcy'"),
         (dict(callbacks=[print]), TypeError, "callbacks must be dlkit.train.Callback"),
         (dict(validation_data=np.zeros((3, 3))), ValueError, "validation_data must be a pair"),
