@@ -93,8 +93,8 @@ def describe(value) -> str:
         value = value.item()
         return f"{type(value).__name__} {value!r}" if len(repr(value)) <= 40 else type(value).__name__
     if isinstance(value, (bool, int, float, str)):
-        text = repr(value)
-        return f"{type(value).__name__} {text}" if len(text) <= 40 else f"{type(value).__name__} {text[:37]}..."
+        text = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        return f"{type(value).__name__} {text}"
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"{type(value).__name__} of shape {tuple(value.shape)} and dtype {value.dtype}"
     return type(value).__name__
@@ -179,7 +179,9 @@ def check_positive(value, name: str, allow_zero: bool = False) -> float:
 
 
 def check_count(value, name: str, allow_zero: bool = False) -> int:
-    """Return `value` as an int; TypeError unless an int (not a bool), ValueError unless >= 1 (>= 0 with allow_zero).
+    """Return `value` as an int: TypeError unless an int (not a bool), ValueError unless >= 1 (or >= 0).
+
+    ``allow_zero=True`` accepts 0.
 
     Examples
     --------
@@ -235,8 +237,9 @@ def as_generator(rng, name: str = "rng") -> np.random.Generator:
         return np.random.default_rng()
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)):
         if rng < 0:
-            raise ValueError(f"{name} must be a seed >= 0 (or a numpy.random.Generator or None), got {int(rng)}")
+            raise ValueError(f"{name} must be a seed >= 0 (or a Generator or None), got {int(rng)}")
         return np.random.default_rng(int(rng))
-    hint = " (the legacy RandomState: use np.random.default_rng(seed))" if isinstance(
-        rng, np.random.RandomState) else ""
-    raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, got {describe(rng)}{hint}")
+    legacy = isinstance(rng, np.random.RandomState)
+    hint = " (the legacy generator: use np.random.default_rng(seed) instead)" if legacy else ""
+    expected = "a numpy.random.Generator, an int seed or None"
+    raise TypeError(f"{name} must be {expected}, got {describe(rng)}{hint}")
