@@ -97,6 +97,10 @@ def describe(value) -> str:
         return f"{type(value).__name__} {text}"
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"{type(value).__name__} of shape {tuple(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, type):
+        return f"the class {value.__name__} itself (not an object of it: add parentheses)"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{type(value).__name__} {value.__qualname__}"
     return type(value).__name__
 
 

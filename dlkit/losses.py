@@ -234,14 +234,30 @@ class Loss:
     functions: ``_check(y_true, y_pred) -> (targets, y_pred)``, the checks;
     ``_value(targets, y_pred) -> (0-d loss, saved)`` for checked inputs; and
     ``_gradient(*saved)``.
+
+    A training loop that sees the same targets batch after batch can check them
+    once with `check_targets` and then call `forward_checked`, which skips the
+    checks (`dlkit.train.fit` does).
     """
 
     def __init__(self):
         self._saved = None
 
     def forward(self, y_true, y_pred):
-        """The loss value as a Python float."""
-        return self._forward_checked(*self._check(y_true, y_pred))
+        """The mean loss over the batch, as a Python float.
+
+        Parameters
+        ----------
+        y_true : array
+            Targets, of the shape the loss's function documents.
+        y_pred : array
+            The model's output, e.g. of shape (n,), (n, 1) or (n, C).
+
+        Returns
+        -------
+        float
+        """
+        return self.forward_checked(*self._check(y_true, y_pred))
 
     __call__ = forward
 
@@ -251,8 +267,33 @@ class Loss:
             raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
         return self._gradient(*self._saved)
 
-    def _forward_checked(self, targets, y_pred):
-        """forward() for inputs already in `_check`'s form, with no checks (fit's per-batch path)."""
+    def check_targets(self, y_true, y_pred):
+        """`y_true` checked against `y_pred`, in the form `forward_checked` takes.
+
+        That form has y_pred's shape and floating dtype: for CrossEntropy, integer
+        labels become one-hot rows of shape (n, C).
+
+        Parameters
+        ----------
+        y_true : array
+            As for `forward`.
+        y_pred : array
+            An output of the model's shape and dtype.
+
+        Returns
+        -------
+        array
+            The targets, of the shape of y_pred.
+        """
+        targets, _ = self._check(y_true, y_pred)
+        return targets
+
+    def forward_checked(self, targets, y_pred):
+        """`forward` without the checks, for targets made by `check_targets` (or rows of them).
+
+        `y_pred` must have the shape and dtype of the targets: nothing is checked,
+        so a wrong input gives a wrong value, not an error.
+        """
         value, self._saved = self._value(targets, y_pred)
         return float(value)
 

@@ -108,8 +108,25 @@ class Module:
         return f"{type(self).__name__}()"
 
 
-def _backward(module, dout, input_grad: bool):
-    """module.backward(dout, input_grad), also for a module written as ``backward(self, dout)``."""
+def backward_pass(module, dout, input_grad: bool = True):
+    """``module.backward(dout, input_grad)``, also for a module whose backward takes only `dout`.
+
+    A module written as ``def backward(self, dout)`` (a student's own layer, say)
+    is called without `input_grad`, and then computes dL/dX anyway.
+
+    Parameters
+    ----------
+    module : Module
+    dout : array
+        dL/d(output), of the module's output shape.
+    input_grad : bool
+        Whether dL/d(input) is needed.
+
+    Returns
+    -------
+    array or None
+        dL/d(input), of the module's input shape (None when not needed and skipped).
+    """
     if input_grad or not _takes_input_grad(type(module)):
         return module.backward(dout)
     return module.backward(dout, input_grad=False)
@@ -315,7 +332,7 @@ class Sequential(Module):
         """Each layer's backward, last to first; only the first layer hears `input_grad`."""
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        return _backward(self.layers[0], dout, input_grad) if self.layers else dout
+        return backward_pass(self.layers[0], dout, input_grad) if self.layers else dout
 
     def __getitem__(self, i):
         return self.layers[i]

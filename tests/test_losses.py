@@ -383,7 +383,7 @@ def test_unchecked_forward_of_checked_inputs_equals_forward(make_loss, grad, mak
     y_true, y_pred = make(np.random.default_rng(9), shape)
     checked, unchecked = make_loss(), make_loss()
     value = checked.forward(y_true, y_pred)
-    assert unchecked._forward_checked(*unchecked._check(y_true, y_pred)) == value
+    assert unchecked.forward_checked(unchecked.check_targets(y_true, y_pred), y_pred) == value
     np.testing.assert_array_equal(unchecked.backward(), checked.backward())
 
 
