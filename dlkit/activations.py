@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from ._validation import as_float_array, check_positive, check_same_shape
+from ._validation import as_float_array, check_bool, check_positive, check_same_shape, describe
 from .backend import erf, namespace
 
 _SQRT_2 = math.sqrt(2.0)
@@ -173,6 +173,7 @@ def softmax(z, axis=-1):
         raise ValueError(
             "z must have at least one dimension (softmax normalises along an axis), got a scalar"
         )
+    _check_axis(axis, z)
     xp = namespace(z)
     e = xp.exp(z - xp.max(z, axis=axis, keepdims=True))
     return e / xp.sum(e, axis=axis, keepdims=True)
@@ -197,6 +198,7 @@ def softmax_backward(dout, s, axis=-1):
     dout = as_float_array(dout, "dout")
     s = as_float_array(s, "s")
     check_same_shape(dout, s, "dout", "s")
+    _check_axis(axis, s)
     xp = namespace(dout, s)
     return s * (dout - xp.sum(dout * s, axis=axis, keepdims=True))
 
@@ -208,9 +210,15 @@ def _slope(value, name):
 
 
 def _check_approximate(approximate):
-    if not isinstance(approximate, bool):
-        raise TypeError(f"approximate must be True or False, got {approximate!r}")
-    return approximate
+    return check_bool(approximate, "approximate")
+
+
+def _check_axis(axis, z) -> None:
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        raise TypeError(f"axis must be an int, got {describe(axis)}")
+    if not -z.ndim <= axis < z.ndim:
+        raise ValueError(f"axis must be in -{z.ndim} … {z.ndim - 1} for an array of shape {tuple(z.shape)}, "
+                         f"got {axis}")
 
 
 ACTIVATIONS = {

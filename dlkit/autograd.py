@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from ._validation import describe
+
 
 class Value:
     """A scalar in a computational graph, with its gradient ``grad`` = dL/d(this value).
@@ -32,7 +34,9 @@ class Value:
 
     def __init__(self, data, _children=(), _op=""):
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
-            raise TypeError(f"Value holds a real number, got {type(data).__name__}: {data!r}")
+            raise TypeError(f"data must be a real number, got {describe(data)}")
+        if not math.isfinite(data):
+            raise ValueError(f"data must be a finite number, got {data}")
         self.data = float(data)
         self.grad = 0.0
         self._backward = lambda: None  # a leaf has nothing to pass back
@@ -65,7 +69,8 @@ class Value:
 
     def __pow__(self, exponent):
         if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
-            raise TypeError(f"Value ** k needs a number k, got {type(exponent).__name__}")
+            raise TypeError(f"exponent must be a number (Value ** k takes a constant k), "
+                            f"got {describe(exponent)}")
         out = Value(self.data**exponent, (self,), f"**{exponent}")
 
         def _backward():  # d(a^k)/da = k a^(k-1)

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# This module is the bottom layer: dlkit._validation builds on it, so it imports _validation only
+# inside the functions that need it, when both modules are loaded.
+
 BACKENDS = ("numpy", "cupy", "torch", "array_api_strict")
 PRECISIONS = ("full", "tf32", "bfloat16", "float16")
 # Which reduced-precision modes each backend has (NumPy has no bfloat16 and no fast float16 matmul).
@@ -46,10 +49,14 @@ class Backend:
 
 
 def _load(name: str, device=None, precision: str = "full") -> Backend:
-    if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(BACKENDS)}")
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; known precisions: {', '.join(PRECISIONS)}")
+    for value, label, options in ((name, "backend", BACKENDS), (precision, "precision", PRECISIONS)):
+        listed = ", ".join(repr(option) for option in options)
+        if not isinstance(value, str):
+            argument = "name" if label == "backend" else label
+            got = f"{type(value).__name__} {value!r}"
+            raise TypeError(f"{argument} must be a string, one of {listed}; got {got}")
+        if value not in options:
+            raise ValueError(f"unknown {label} {value!r}; expected one of {listed}")
     if precision not in _PRECISIONS_OF[name]:
         raise ValueError(
             f"backend {name!r} has no precision {precision!r} (it has {', '.join(_PRECISIONS_OF[name])}); "
@@ -199,16 +206,18 @@ def asarray(x, dtype=None, like=None):
         device = _device_of(like)
     else:
         xp, device = _current.xp, _current.device
-    if dtype is not None and not isinstance(dtype, str):
-        try:
-            dtype = np.dtype(dtype).name
-        except TypeError:
-            pass  # already a dtype of the target backend
-    if isinstance(dtype, str):
-        dtype = getattr(xp, dtype)
+    if dtype is not None:
+        name = _dtype_name(dtype)
+        if not hasattr(xp, name):
+            raise ValueError(f"dtype must be a data type of backend {_library_name(xp)!r}, got {name!r}")
+        dtype = getattr(xp, name)
     if xp is np:
         host = x if isinstance(x, (np.ndarray, list, tuple, float, int)) else to_numpy(x)
-        return np.asarray(host, dtype=dtype)
+        array = np.asarray(host, dtype=dtype)
+        if array.dtype.kind not in "biufc":
+            got = f"{type(x).__name__} {x!r:.40}"
+            raise TypeError(f"x must be an array of numbers, got {got} (dtype {array.dtype})")
+        return array
     if not _is_array_of(x, xp) and not isinstance(x, (list, tuple, float, int, bool)):
         x = to_numpy(x)
     if device is None:
@@ -244,7 +253,10 @@ def to_numpy(x) -> np.ndarray:
         return x.get()
     if library == "array_api_strict":
         return np.asarray(x._array)  # the public route (DLPack) also works, this one keeps the dtype
-    return np.asarray(x)
+    array = np.asarray(x)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"x must be an array of numbers of any backend, got {type(x).__name__} {x!r:.40}")
+    return array
 
 
 # --- erf: the array API has none ------------------------------------------------------------
@@ -337,7 +349,7 @@ def device_generator(rng: np.random.Generator, like):
     - CuPy: ``cupy.random.default_rng`` seeded the same way, on the current GPU.
     - Anything else (array-api-strict): `rng` itself, drawing on the host, then moved to `like`'s device.
     """
-    from ._validation import as_generator  # _validation imports this module
+    from ._validation import as_generator
 
     rng = as_generator(rng)
     if type(like) is np.ndarray:
@@ -378,11 +390,26 @@ def uniform(generator, shape, dtype="float64"):
     return generator.random(shape, dtype=np.dtype(name))  # cupy
 
 
+_DTYPE_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
+                "bfloat16", "float32", "float64", "complex64", "complex128")
+
+
 def _dtype_name(dtype) -> str:
-    """ "float32" for np.float32, torch.float32, array_api_strict.float32 or "float32"."""
-    if isinstance(dtype, str):
-        return dtype
+    """ "float32" for np.float32, torch.float32, array_api_strict.float32 or "float32".
+
+    Raises TypeError for what is no data type at all (3, a list) and ValueError for an unknown name.
+    """
     try:
-        return np.dtype(dtype).name
-    except TypeError:
-        return str(dtype).rsplit(".", 1)[-1]
+        name = np.dtype(dtype).name
+    except (TypeError, ValueError):
+        if not isinstance(dtype, str) and type(dtype).__module__ == "builtins":
+            raise TypeError(f"dtype must be a data type such as 'float32', got {type(dtype).__name__} "
+                            f"{dtype!r:.40}") from None
+        name = dtype if isinstance(dtype, str) else str(dtype).rsplit(".", 1)[-1]  # torch.float32, bfloat16
+    if name not in _DTYPE_NAMES:
+        raise ValueError(f"dtype must be a data type name such as 'float32', got {name!r}")
+    return name
+
+
+def _library_name(xp) -> str:
+    return "numpy" if xp is np else xp.__name__.rsplit(".", 1)[-1]

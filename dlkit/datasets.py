@@ -25,6 +25,7 @@ from ._validation import (
     check_ndim,
     check_option,
     check_positive,
+    describe,
 )
 from .backend import to_numpy
 
@@ -58,7 +59,7 @@ def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
     y : (4,) int64, the gate's output for each input.
     """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a string such as 'and', got {type(name).__name__}")
+        raise TypeError(f"name must be a string such as 'and', got {describe(name)}")
     check_option(name.lower(), tuple(GATES), "logic gate")
     return _CORNERS.copy(), np.array(GATES[name.lower()], dtype=np.int64)
 

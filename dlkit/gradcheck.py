@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_positive, describe
 from .backend import namespace, to_numpy
 
 
@@ -25,8 +25,11 @@ def numerical_gradient(f, x, h=1e-5):
        layer's weights). Returns an array like x.
     The error is O(h²) from truncation plus about ε·|f| / h from rounding: h = 1e-5 balances them.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of x returning a scalar, got {describe(f)}")
     if not (hasattr(x, "dtype") and hasattr(x, "shape")):
-        raise TypeError(f"x must be an array (it is perturbed in place), got {type(x).__name__}")
+        raise TypeError(f"x must be an array (it is perturbed in place), got {describe(x)}")
+    h = check_positive(h, "h")
     xp = namespace(x)
     if x.dtype != xp.float64:
         raise TypeError(f"x must be float64 for a numerical gradient, got dtype {x.dtype}")
@@ -72,6 +75,13 @@ def check_gradients(module, X, loss, y, h=1e-5):
     Returns {"input": error of dL/dX, "parameters[0]": error of the first parameter's grad, ...}.
     The parameters' .grad are left holding the analytic gradients of this one backward pass.
     """
+    for method in ("forward", "backward", "parameters", "zero_grad"):
+        if not callable(getattr(module, method, None)):
+            raise TypeError(f"module must be a dlkit.nn.Module (with {method}()), got {describe(module)}")
+    for method in ("forward", "backward"):
+        if not callable(getattr(loss, method, None)):
+            raise TypeError(f"loss must be a loss object such as dlkit.losses.MSE() (with {method}()), "
+                            f"got {describe(loss)}")
     for i, parameter in enumerate(module.parameters()):
         if parameter.value.dtype != namespace(parameter.value).float64:
             raise TypeError(

@@ -28,18 +28,24 @@ import math
 
 import numpy as np
 
-from ._validation import as_generator, check_option, check_positive
+from ._validation import as_generator, check_option, check_positive, describe
 from .backend import asarray
 
 
 def _check_shape(shape, ndim=None) -> tuple:
-    if isinstance(shape, (int, np.integer)):
+    """`shape` as a tuple of ints >= 1 (an int n is the shape (n,)); of length `ndim` when given."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (shape,)
-    shape = tuple(shape)
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in shape):
-        raise ValueError(f"shape must be a tuple of positive integers, got {shape!r}")
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"shape must be a tuple of ints, got {describe(shape)}")
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"shape must be a tuple of ints, got {describe(n)} in {tuple(shape)}")
+    shape = tuple(int(n) for n in shape)
+    if not all(n > 0 for n in shape):
+        raise ValueError(f"shape must be a tuple of positive ints, got {shape}")
     if ndim is not None and len(shape) != ndim:
-        raise ValueError(f"shape must be (fan_in, fan_out), got {shape!r}")
+        raise ValueError(f"shape must be (fan_in, fan_out), got {shape}")
     return shape
 
 
@@ -50,7 +56,11 @@ def _fans(shape) -> tuple[int, int]:
 
 
 def _to_backend(values: np.ndarray, dtype):
-    dtype = np.dtype(dtype).name
+    if not isinstance(dtype, str):
+        try:
+            dtype = np.dtype(dtype).name  # np.float32 -> "float32"
+        except TypeError:
+            raise TypeError(f"dtype must be 'float64' or 'float32', got {describe(dtype)}") from None
     check_option(dtype, ("float32", "float64"), "dtype")
     return asarray(values.astype(dtype), dtype=dtype)
 

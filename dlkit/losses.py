@@ -19,7 +19,7 @@ import math
 
 from array_api_compat import device
 
-from ._validation import as_float_array, check_finite, check_ndim, check_same_shape
+from ._validation import as_float_array, check_bool, check_finite, check_ndim, check_same_shape
 from .activations import sigmoid, softmax
 from .backend import namespace, to_numpy
 
@@ -311,9 +311,7 @@ class BinaryCrossEntropy(Loss):
 
     def __init__(self, from_logits=False):
         super().__init__()
-        if not isinstance(from_logits, bool):
-            raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
-        self.from_logits = from_logits
+        self.from_logits = check_bool(from_logits, "from_logits")
         if from_logits:
             self._check, self._value, self._gradient = _logit_inputs, _bce_logits, _bce_logits_grad
         else:

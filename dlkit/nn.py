@@ -29,10 +29,14 @@ from ._validation import (
     as_array,
     as_float_array,
     as_generator,
+    check_bool,
     check_count,
+    check_finite,
     check_ndim,
+    check_number,
     check_option,
     check_positive,
+    describe,
 )
 from .backend import asarray, device_generator, matmul, namespace, to_numpy, uniform
 
@@ -45,6 +49,11 @@ class Parameter:
     """
 
     def __init__(self, value):
+        value = as_array(value, "value")
+        if not namespace(value).isdtype(value.dtype, "real floating"):
+            raise TypeError(f"value must be an array of floating-point numbers (float32 or float64), "
+                            f"got dtype {value.dtype}")
+        check_finite(value, "value")
         self.value = value
         self.grad = namespace(value).zeros_like(value)
 
@@ -162,7 +171,8 @@ class Dense(Module):
         self.out_features = _check_int(out_features, "out_features")
         draw = initializers.get(init)
         self.W = Parameter(draw((self.in_features, self.out_features), rng=rng, dtype=dtype))
-        self.b = Parameter(asarray(np.zeros(self.out_features), dtype=dtype)) if bias else None
+        has_bias = check_bool(bias, "bias")
+        self.b = Parameter(asarray(np.zeros(self.out_features), dtype=dtype)) if has_bias else None
 
     def parameters(self) -> list:
         return [self.W] if self.b is None else [self.W, self.b]
@@ -251,17 +261,17 @@ class ReLU(Activation):
 
 class LeakyReLU(Activation):
     def __init__(self, beta=0.01):
-        super().__init__("leaky_relu", beta=beta)
+        super().__init__("leaky_relu", beta=check_positive(beta, "beta", allow_zero=True))
 
 
 class ELU(Activation):
     def __init__(self, alpha=1.0):
-        super().__init__("elu", alpha=alpha)
+        super().__init__("elu", alpha=check_positive(alpha, "alpha", allow_zero=True))
 
 
 class GELU(Activation):
     def __init__(self, approximate=False):
-        super().__init__("gelu", approximate=approximate)
+        super().__init__("gelu", approximate=check_bool(approximate, "approximate"))
 
 
 class Softmax(Module):
@@ -285,11 +295,7 @@ class Dropout(Module):
     """
 
     def __init__(self, p=0.5, rng=None):
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-            raise TypeError(f"p must be a number in [0, 1), got {type(p).__name__}")
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1) (the probability of dropping an entry), got {p}")
-        self.p = float(p)
+        self.p = check_number(p, "p", 0.0, 1.0, high_open=True)  # the probability of dropping an entry
         self.rng = as_generator(rng)
         self._generator = None
 
@@ -317,7 +323,7 @@ class Sequential(Module):
     def __init__(self, *modules):
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential takes Modules, got {type(module).__name__} at position {i}")
+                raise TypeError(f"modules[{i}] must be a dlkit.nn.Module, got {describe(module)}")
         self.layers = list(modules)
 
     def children(self) -> list:
@@ -350,7 +356,7 @@ class Residual(Module):
 
     def __init__(self, module):
         if not isinstance(module, Module):
-            raise TypeError(f"Residual takes a Module, got {type(module).__name__}")
+            raise TypeError(f"module must be a dlkit.nn.Module, got {describe(module)}")
         self.module = module
 
     def children(self) -> list:
@@ -405,7 +411,9 @@ class MLP(Sequential):
 
     def __init__(self, sizes, activation="relu", output_activation=None, init=None, rng=None,
                  dtype="float64", bias=True):
-        sizes = list(sizes)
+        if not isinstance(sizes, (list, tuple)):
+            raise TypeError(f"sizes must be a list of ints such as [2, 8, 1], got {describe(sizes)}")
+        sizes = [_check_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least the input and output sizes, got {sizes}")
         check_option(activation, tuple(ACTIVATION_MODULES), "activation")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 
-from ._validation import as_float_array, check_positive
+from ._validation import as_float_array, check_positive, describe
 from .backend import namespace
 
 __all__ = ["l1_penalty", "l1_grad", "l2_penalty", "l2_grad", "global_norm", "clip_by_global_norm"]
@@ -29,6 +29,8 @@ __all__ = ["l1_penalty", "l1_grad", "l2_penalty", "l2_grad", "global_norm", "cli
 def _as_list(arrays, name: str) -> tuple[list, bool]:
     """(list of float arrays, whether a single array came); checks every entry."""
     single = hasattr(arrays, "shape")
+    if not single and not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"{name} must be an array or a list of arrays, got {describe(arrays)}")
     items = [arrays] if single else list(arrays)
     return [as_float_array(a, f"{name}[{i}]") for i, a in enumerate(items)], single
 

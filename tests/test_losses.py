@@ -227,7 +227,7 @@ def test_backward_needs_a_forward_first():
 
 
 def test_from_logits_must_be_a_bool():
-    with pytest.raises(TypeError, match="from_logits must be True or False, got 'yes'"):
+    with pytest.raises(TypeError, match="from_logits must be True or False, got str 'yes'"):
         L.BinaryCrossEntropy(from_logits="yes")
 
 
