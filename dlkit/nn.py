@@ -10,10 +10,21 @@ shape (n, d): one row per sample. Nothing loops over the samples.
 dL/d(input), as for a network's first layer, whose input is the data: Dense
 then skips that matrix product and returns None (PyTorch's autograd skips it too).
 
-    model = MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=rng)
-    y_hat = model(X)                    # forward, (n, 1)
-    model.zero_grad()
-    model.backward(loss.backward())     # fills p.grad for p in model.parameters()
+Examples
+--------
+One step of backpropagation by hand:
+
+>>> import numpy as np
+>>> from dlkit import datasets, losses
+>>> X, y = datasets.xor(8, rng=0)
+>>> model = MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=0)
+>>> loss = losses.BinaryCrossEntropy()
+>>> y_hat = model(X)                          # forward: (8, 2) -> (8, 1)
+>>> value = loss.forward(y, y_hat)
+>>> model.zero_grad()
+>>> dX = model.backward(loss.backward())      # fills p.grad for p in model.parameters()
+>>> y_hat.shape, dX.shape, [p.grad.shape for p in model.parameters()]
+((8, 1), (8, 2), [(2, 8), (8,), (8, 1), (1,)])
 """
 
 from __future__ import annotations
@@ -44,8 +55,17 @@ from .backend import asarray, device_generator, matmul, namespace, to_numpy, uni
 class Parameter:
     """A learnable array and the gradient of the loss with respect to it.
 
-    ``value`` holds the array; ``grad`` has the same shape and dtype, starts at
-    zero and accumulates (+=) during backward passes until ``zero_grad()``.
+    Parameters
+    ----------
+    value : array of any shape
+        Finite floating-point numbers (float32 or float64), of any backend; kept as it is
+        (not copied), and updated in place by the optimizers.
+
+    Attributes
+    ----------
+    value : array
+    grad : array of value's shape and dtype
+        Starts at zero and accumulates (+=) during backward passes until ``zero_grad()``.
     """
 
     def __init__(self, value):
@@ -58,14 +78,17 @@ class Parameter:
         self.grad = namespace(value).zeros_like(value)
 
     def zero_grad(self) -> None:
-        self.grad[...] = 0.0  # in place: no new array each step
+        """Set ``grad`` to zero, in place (no new array each step)."""
+        self.grad[...] = 0.0
 
     @property
     def shape(self) -> tuple:
+        """The value's shape."""
         return tuple(self.value.shape)
 
     @property
     def dtype(self):
+        """The value's dtype."""
         return self.value.dtype
 
     def __repr__(self) -> str:
@@ -77,14 +100,45 @@ class Module:
 
     Subclasses with parameters override ``parameters()``; containers override
     ``children()`` so that parameters, ``train()`` and ``eval()`` reach their parts.
+    Calling a module is its forward pass: ``model(X)``.
+
+    Attributes
+    ----------
+    training : bool
+        True in training mode (the default), False after ``eval()``.
     """
 
     training = True
 
     def forward(self, X):
+        """The output for a batch X of shape (n, ...); caches what backward needs.
+
+        Parameters
+        ----------
+        X : array of shape (n, d)
+
+        Returns
+        -------
+        array
+            The output, one row per sample.
+        """
         raise NotImplementedError
 
     def backward(self, dout, input_grad=True):
+        """Backpropagate dL/d(output) of the last forward pass; add to each parameter's grad.
+
+        Parameters
+        ----------
+        dout : array of the last output's shape
+            dL/d(output).
+        input_grad : bool
+            Whether dL/d(input) is needed (False for a first layer, whose input is data).
+
+        Returns
+        -------
+        array of the last input's shape, or None
+            dL/d(input); None when input_grad is False and the module skipped it.
+        """
         raise NotImplementedError
 
     def __call__(self, X):
@@ -99,12 +153,13 @@ class Module:
         return [p for child in self.children() for p in child.parameters()]
 
     def zero_grad(self) -> None:
+        """Set the gradient of every parameter to zero, in place."""
         for p in self.parameters():
             p.zero_grad()
 
     def train(self, mode: bool = True):
-        """Training mode (Dropout drops); returns self."""
-        self.training = mode
+        """Training mode (Dropout drops), or evaluation mode with mode=False; returns self."""
+        self.training = check_bool(mode, "mode")
         for child in self.children():
             child.train(mode)
         return self
@@ -154,16 +209,33 @@ def _check_int(value, name: str) -> int:
 class Dense(Module):
     """Fully connected layer: out = X @ W + b.
 
+    Shapes: X (n, in_features) -> out (n, out_features); W (in_features, out_features);
+    b (out_features,). X of another numeric dtype (integers, float64 data into a float32
+    layer) is cast to W's dtype.
+
     Parameters
     ----------
     in_features, out_features : int
-    init : "xavier" | "he" | "normal" | "uniform", see `dlkit.init`
-    bias : bool, whether the layer has b
-    rng : numpy.random.Generator or None, for the initial W
-    dtype : "float64" or "float32"
+        Sizes >= 1.
+    init : {"xavier", "he", "normal", "uniform"}
+        How W is drawn, see `dlkit.init`; b starts at 0.
+    bias : bool
+        Whether the layer has b.
+    rng : numpy.random.Generator, int or None
+        Where the initial W comes from.
+    dtype : {"float64", "float32"}
 
-    Shapes: X (n, in_features) -> out (n, out_features); W (in_features, out_features); b (out_features,).
-    X of another numeric dtype (integers, float64 data into a float32 layer) is cast to W's dtype.
+    Attributes
+    ----------
+    W : Parameter of shape (in_features, out_features)
+    b : Parameter of shape (out_features,), or None without bias
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Dense(3, 2, rng=0)
+    >>> layer.W.shape, layer.b.shape, layer(np.ones((5, 3))).shape
+    ((3, 2), (2,), (5, 2))
     """
 
     def __init__(self, in_features, out_features, init="xavier", bias=True, rng=None, dtype="float64"):
@@ -213,7 +285,17 @@ class Dense(Module):
 
 
 class Activation(Module):
-    """An elementwise activation a = f(z); backward is dout ⊙ f'(z) (f and f' from `dlkit.activations`)."""
+    """An elementwise activation a = f(z); backward is dout ⊙ f'(z) (f and f' from `dlkit.activations`).
+
+    Shapes: z of any shape -> a of z's shape.
+
+    Parameters
+    ----------
+    name : str
+        A name of `dlkit.activations.ACTIVATIONS` (not "softmax": see `Softmax`).
+    **options
+        Keyword arguments of f and f', e.g. beta for "leaky_relu".
+    """
 
     def __init__(self, name: str, **options):
         self.name = name
@@ -233,6 +315,8 @@ class Activation(Module):
 
 
 class Identity(Activation):
+    """a = z (the output layer of a regression network)."""
+
     def __init__(self):
         super().__init__("identity")
 
@@ -245,37 +329,71 @@ class Step(Activation):
 
 
 class Sigmoid(Activation):
+    """a = σ(z) = 1 / (1 + e^(−z))."""
+
     def __init__(self):
         super().__init__("sigmoid")
 
 
 class Tanh(Activation):
+    """a = tanh(z)."""
+
     def __init__(self):
         super().__init__("tanh")
 
 
 class ReLU(Activation):
+    """a = max(0, z)."""
+
     def __init__(self):
         super().__init__("relu")
 
 
 class LeakyReLU(Activation):
+    """a = z for z > 0, beta·z otherwise.
+
+    Parameters
+    ----------
+    beta : float
+        The slope for negative z, >= 0.
+    """
+
     def __init__(self, beta=0.01):
         super().__init__("leaky_relu", beta=check_positive(beta, "beta", allow_zero=True))
 
 
 class ELU(Activation):
+    """a = z for z > 0, alpha·(e^z − 1) otherwise.
+
+    Parameters
+    ----------
+    alpha : float
+        >= 0; the output tends to −alpha for very negative z.
+    """
+
     def __init__(self, alpha=1.0):
         super().__init__("elu", alpha=check_positive(alpha, "alpha", allow_zero=True))
 
 
 class GELU(Activation):
+    """a = z·Φ(z), Φ the standard normal CDF.
+
+    Parameters
+    ----------
+    approximate : bool
+        Use the tanh approximation of Φ.
+    """
+
     def __init__(self, approximate=False):
         super().__init__("gelu", approximate=check_bool(approximate, "approximate"))
 
 
 class Softmax(Module):
-    """Softmax over the last axis; backward is the Jacobian-vector product (softmax_backward)."""
+    """Softmax over the last axis; backward is the Jacobian-vector product (softmax_backward).
+
+    Shapes: z (n, C) -> s (n, C), each row a probability vector. For training with
+    cross-entropy prefer raw scores and `dlkit.losses.CrossEntropy`, which fuses the two.
+    """
 
     def forward(self, z):
         self._s = activations.softmax(z, axis=-1)
@@ -292,6 +410,26 @@ class Dropout(Module):
     identity with no rescaling. The mask comes from uniform draws u in [0, 1),
     made where X lives by a generator seeded from `rng`: keep where u ≥ p. On
     NumPy the draws are exactly ``rng.random(X.shape)``.
+
+    Shapes: X of any shape -> X's shape.
+
+    Parameters
+    ----------
+    p : float
+        The probability of dropping an entry, in [0, 1).
+    rng : numpy.random.Generator, int or None
+        Where the masks come from.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> drop = Dropout(0.5, rng=0)
+    >>> drop(np.ones((2, 4)))                 # kept entries are scaled by 1 / (1 − p)
+    array([[2., 0., 0., 0.],
+           [2., 2., 2., 2.]])
+    >>> drop.eval()(np.ones((2, 4)))          # evaluation mode: the identity
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.]])
     """
 
     def __init__(self, p=0.5, rng=None):
@@ -318,7 +456,13 @@ class Dropout(Module):
 
 
 class Sequential(Module):
-    """Modules applied one after the other; backward runs them in reverse order."""
+    """Modules applied one after the other; backward runs them in reverse order.
+
+    Parameters
+    ----------
+    *modules : Module
+        In forward order; indexing (``model[0]``) and ``len`` reach them.
+    """
 
     def __init__(self, *modules):
         for i, module in enumerate(modules):
@@ -352,7 +496,14 @@ class Sequential(Module):
 
 
 class Residual(Module):
-    """Skip connection: out = x + module(x). The gradient flows back along both paths and adds up."""
+    """Skip connection: out = x + module(x). The gradient flows back along both paths and adds up.
+
+    Shapes: x (n, d) -> out (n, d); the module must keep the shape.
+
+    Parameters
+    ----------
+    module : Module
+    """
 
     def __init__(self, module):
         if not isinstance(module, Module):
@@ -396,17 +547,38 @@ class MLP(Sequential):
     """Multilayer perceptron: Dense layers of the given sizes with an activation between them.
 
     MLP([2, 8, 8, 1]) is Dense(2, 8), act, Dense(8, 8), act, Dense(8, 1)[, output activation].
+    Shapes: X (n, sizes[0]) -> out (n, sizes[-1]).
 
     Parameters
     ----------
-    sizes : sequence of int, [n_inputs, hidden..., n_outputs] (at least two)
-    activation : name of the hidden activation, see ACTIVATION_MODULES
-    output_activation : name of the output activation, or None for none (raw scores)
-    init : "xavier" | "he" | "normal" | "uniform" | None; None picks "he" for the
-        ReLU family (relu, leaky_relu, elu, gelu) and "xavier" otherwise
-    rng : numpy.random.Generator or None
-    dtype : "float64" or "float32"
-    bias : bool, whether the Dense layers have biases
+    sizes : list of int
+        [n_inputs, hidden..., n_outputs], at least two sizes, each >= 1.
+    activation : str
+        The hidden activation, a key of ``ACTIVATION_MODULES``.
+    output_activation : str or None
+        The output activation, or None for none (raw scores, e.g. for CrossEntropy).
+    init : {"xavier", "he", "normal", "uniform"} or None
+        None picks "he" for the ReLU family (relu, leaky_relu, elu, gelu) and "xavier" otherwise.
+    rng : numpy.random.Generator, int or None
+        One Generator draws every layer's weights (an int seeds it once).
+    dtype : {"float64", "float32"}
+    bias : bool
+        Whether the Dense layers have biases.
+
+    Examples
+    --------
+    >>> model = MLP([2, 8, 8, 1], activation="tanh", output_activation="sigmoid", rng=0)
+    >>> model
+    MLP(
+      Dense(2, 8, bias=True),
+      Tanh(),
+      Dense(8, 8, bias=True),
+      Tanh(),
+      Dense(8, 1, bias=True),
+      Sigmoid(),
+    )
+    >>> sum(p.value.size for p in model.parameters())
+    105
     """
 
     def __init__(self, sizes, activation="relu", output_activation=None, init=None, rng=None,
@@ -436,11 +608,29 @@ class MLP(Sequential):
 class Perceptron:
     """Rosenblatt's perceptron: ŷ = step(b + x @ w), trained one sample at a time.
 
+    Parameters
+    ----------
+    n_features : int
+        d, the length of each input x, >= 1.
+    rng : numpy.random.Generator, int or None
+        Where the order of the samples in each epoch of `fit` comes from.
+
     Attributes
     ----------
-    w : array (n_features,), starts at 0
-    b : float, starts at 0
-    mistakes_ : list of int, the number of misclassified samples in each epoch of `fit`
+    w : array of shape (n_features,)
+        Starts at 0.
+    b : float
+        Starts at 0.
+    mistakes_ : list of int
+        The number of misclassified samples in each epoch of `fit`.
+
+    Examples
+    --------
+    >>> from dlkit import datasets
+    >>> X, y = datasets.logic_gate("and")
+    >>> perceptron = Perceptron(2, rng=0).fit(X, y, lr=1.0, epochs=10)
+    >>> perceptron.predict(X), perceptron.mistakes_[-1]
+    (array([0, 0, 0, 1]), 0)
     """
 
     def __init__(self, n_features, rng=None):
@@ -456,7 +646,20 @@ class Perceptron:
         w ← w + lr (y − ŷ) x and b ← b + lr (y − ŷ). Every epoch runs (a later
         epoch with 0 mistakes changes nothing).
 
-        X : (n, n_features) numbers; y : (n,) labels 0 or 1. Returns self.
+        Parameters
+        ----------
+        X : array of shape (n, n_features)
+        y : array of shape (n,)
+            Labels 0 or 1.
+        lr : float
+            The learning rate, > 0.
+        epochs : int
+            Passes over the data, >= 1.
+
+        Returns
+        -------
+        Perceptron
+            self, trained.
         """
         X = self._check_X(X)
         y = as_array(y, "y")
@@ -485,7 +688,17 @@ class Perceptron:
         return self
 
     def predict(self, X):
-        """Labels step(b + X @ w) as an int64 array (n,)."""
+        """Labels step(b + X @ w).
+
+        Parameters
+        ----------
+        X : array of shape (n, n_features)
+
+        Returns
+        -------
+        int64 array of shape (n,)
+            0 or 1 for each row.
+        """
         X = self._check_X(X)
         xp = namespace(X)
         return xp.astype(activations.step(self.b + X @ self.w), xp.int64)
