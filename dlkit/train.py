@@ -84,10 +84,10 @@ class History:
         penalties, so that it compares with ``val_loss``).
     val_loss : list of float
         Loss on the validation data at the end of each epoch (empty without them).
-    metrics, val_metrics : dict name -> list of float
+    metrics, val_metrics : dict str -> list of float
         Each metric asked for, on the training data and on the validation data,
         computed at the end of each epoch in evaluation mode.
-    grad_norms : dict layer name -> list of float
+    grad_norms : dict str -> list of float
         ‖∂L/∂θ‖ of each layer with parameters ("dense1", "dense2", … in forward
         order; W and b together), at the last update of each epoch: the gradient
         the optimizer used (penalties included, clipped when clip_norm is set).
@@ -113,16 +113,28 @@ class History:
 
 
 class Callback:
-    """Base class for callbacks: hooks that `fit` calls; ``on_epoch_end`` returns True to stop."""
+    """Base class for callbacks: hooks that `fit` calls; ``on_epoch_end`` returns True to stop.
+
+    Examples
+    --------
+    A callback that stops once the training loss is below a target:
+
+    >>> class StopBelow(Callback):
+    ...     def __init__(self, target):
+    ...         self.target = target
+    ...     def on_epoch_end(self, epoch, history, model):
+    ...         return history.loss[-1] < self.target
+    """
 
     def on_train_begin(self, model) -> None:
-        pass
+        """Called once before the first epoch, with the model being trained."""
 
     def on_epoch_end(self, epoch: int, history: History, model) -> bool:
+        """Called after each epoch (0-based `epoch`, the History so far); return True to stop."""
         return False
 
     def on_train_end(self, model) -> None:
-        pass
+        """Called once after the last epoch."""
 
 
 class EarlyStopping(Callback):
@@ -137,17 +149,29 @@ class EarlyStopping(Callback):
 
     Parameters
     ----------
-    patience : int >= 0
-        Epochs without improvement tolerated before stopping.
-    min_delta : float >= 0
-        The smallest decrease that counts as an improvement.
+    patience : int
+        Epochs without improvement tolerated before stopping, >= 0.
+    min_delta : float
+        The smallest decrease that counts as an improvement, >= 0.
     restore_best : bool
+        Copy the best epoch's weights back when training ends.
 
     Attributes
     ----------
-    best : float, the best value seen
-    best_epoch : int or None, its epoch (0-based, an index into History lists)
-    stopped_epoch : int or None, the epoch at which the stop flag was raised
+    best : float
+        The best value seen.
+    best_epoch : int or None
+        Its epoch (0-based, an index into History lists).
+    stopped_epoch : int or None
+        The epoch at which the stop flag was raised.
+
+    Examples
+    --------
+    >>> stopper = EarlyStopping(patience=2)
+    >>> [stopper.step(loss) for loss in (1.0, 0.8, 0.9, 0.85)]   # two epochs above 0.8: stop
+    [False, False, False, True]
+    >>> stopper.best, stopper.best_epoch, stopper.stopped_epoch
+    (0.8, 1, 3)
     """
 
     def __init__(self, patience: int = 5, min_delta: float = 0.0, restore_best: bool = True):
@@ -166,7 +190,21 @@ class EarlyStopping(Callback):
         self._epoch = -1
 
     def step(self, value: float, params=()) -> bool:
-        """Record one epoch's monitored `value` (and the current `params`); return True to stop."""
+        """Record one epoch's monitored `value`; return True to stop.
+
+        Parameters
+        ----------
+        value : float
+            The epoch's monitored loss.
+        params : list of Parameter
+            The model's parameters, remembered when the epoch is the best so far (with
+            ``restore_best``).
+
+        Returns
+        -------
+        bool
+            Whether `patience` epochs have passed without improvement.
+        """
         self._epoch += 1
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = float(value), self._epoch, 0
