@@ -23,7 +23,24 @@ from .backend import namespace
 
 
 def as_array(x, name: str = "x"):
-    """`x` as an array: arrays of any backend pass through; lists and scalars become NumPy."""
+    """`x` as an array of numbers: arrays of any backend pass through; lists and scalars become NumPy.
+
+    Parameters
+    ----------
+    x : array of any backend, list or number
+    name : str
+        The argument's name, for the messages.
+
+    Returns
+    -------
+    array
+        Of x's shape: x itself when it already is an array of numbers (bool, int, float, complex).
+
+    Raises
+    ------
+    TypeError
+        For anything that is not an array of numbers (strings, objects, ragged lists).
+    """
     if type(x) is np.ndarray and x.dtype.kind in "biuf":
         return x  # the common case, checked first: this runs on every activation call
     if isinstance(x, np.ndarray) or hasattr(x, "__array_namespace__") or type(x).__module__.startswith(
@@ -43,7 +60,29 @@ def as_array(x, name: str = "x"):
 
 
 def as_float_array(x, name: str = "x"):
-    """`x` as a floating-point array; integers and booleans become the default float (float64)."""
+    """`x` as a floating-point array; integers and booleans become float64.
+
+    Parameters
+    ----------
+    x : array of any backend, list or number
+    name : str
+        The argument's name, for the messages.
+
+    Returns
+    -------
+    array
+        Of x's shape: x itself when it already is a real floating array (float32 stays float32).
+
+    Raises
+    ------
+    TypeError
+        For anything that is not an array of real numbers.
+
+    Examples
+    --------
+    >>> as_float_array([1, 2]).dtype, as_float_array(np.ones(2, dtype=np.float32)).dtype
+    (dtype('float64'), dtype('float32'))
+    """
     if type(x) is np.ndarray and x.dtype.kind == "f":
         return x  # the common case, checked first: this runs on every activation call
     array = as_array(x, name)
@@ -56,7 +95,7 @@ def as_float_array(x, name: str = "x"):
 
 
 def check_finite(x, name: str = "x") -> None:
-    """Raise ValueError when `x` holds NaN or ±inf."""
+    """Raise ValueError when the array `x` (any shape, any backend) holds NaN or ±inf."""
     xp = namespace(x)
     if not bool(xp.all(xp.isfinite(x))):
         n_bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
@@ -64,7 +103,7 @@ def check_finite(x, name: str = "x") -> None:
 
 
 def check_ndim(x, ndims, name: str = "x") -> None:
-    """Raise ValueError unless `x.ndim` is one of `ndims` (an int or a tuple of ints)."""
+    """Raise ValueError unless the array `x` has `ndims` dimensions (an int, or a tuple of allowed ones)."""
     ndims = (ndims,) if isinstance(ndims, int) else tuple(ndims)
     if x.ndim not in ndims:
         wanted = " or ".join(f"{d}-D" for d in ndims)
@@ -72,7 +111,7 @@ def check_ndim(x, ndims, name: str = "x") -> None:
 
 
 def check_same_shape(a, b, name_a: str = "y_true", name_b: str = "y_pred") -> None:
-    """Raise ValueError unless `a` and `b` have exactly the same shape (no silent broadcasting)."""
+    """Raise ValueError unless the arrays `a` and `b` have exactly the same shape (no silent broadcasting)."""
     if tuple(a.shape) != tuple(b.shape):
         raise ValueError(
             f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
@@ -108,6 +147,13 @@ def check_option(value, options, name: str) -> None:
     """Raise ValueError unless `value` is one of `options`, listing them.
 
     When every option is a string, a value that is not one raises TypeError.
+
+    Examples
+    --------
+    >>> check_option("glorot", ("xavier", "he"), "init")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown init 'glorot'; expected one of 'xavier', 'he'
     """
     listed = ", ".join(repr(o) for o in options)
     if all(isinstance(o, str) for o in options) and not isinstance(value, str):
