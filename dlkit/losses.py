@@ -411,8 +411,17 @@ class Loss:
     def forward_checked(self, targets, y_pred):
         """`forward` without the checks, for targets made by `check_targets` (or rows of them).
 
-        `y_pred` must have the shape and dtype of the targets: nothing is checked,
-        so a wrong input gives a wrong value, not an error.
+        Nothing is checked, so a wrong input gives a wrong value, not an error.
+
+        Parameters
+        ----------
+        targets : array
+            From `check_targets` (or rows of it).
+        y_pred : array of the targets' shape and dtype
+
+        Returns
+        -------
+        float
         """
         value, self._saved = self._value(targets, y_pred)
         return float(value)

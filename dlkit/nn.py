@@ -258,9 +258,19 @@ class Dense(Module):
         return out
 
     def backward(self, dout, input_grad=True):
-        """dout (n, out_features) -> dX (n, in_features), or None when input_grad is False.
+        """Add X.T @ dout to W.grad and the column sums of dout to b.grad; return dout @ W.T.
 
-        Adds X.T @ dout to W.grad and the column sums of dout to b.grad.
+        Parameters
+        ----------
+        dout : array of shape (n, out_features)
+            dL/d(out) for the X of the last forward pass.
+        input_grad : bool
+            Whether to compute dL/dX (False skips that matrix product).
+
+        Returns
+        -------
+        array of shape (n, in_features), or None
+            dL/dX, or None when input_grad is False.
         """
         self.W.grad += matmul(self._X.T, dout)
         if self.b is not None:
@@ -479,7 +489,18 @@ class Sequential(Module):
         return X
 
     def backward(self, dout, input_grad=True):
-        """Each layer's backward, last to first; only the first layer hears `input_grad`."""
+        """Each layer's backward, last to first; only the first layer hears `input_grad`.
+
+        Parameters
+        ----------
+        dout : array of the last output's shape
+        input_grad : bool
+            Whether dL/d(input) is needed.
+
+        Returns
+        -------
+        array of the last input's shape, or None
+        """
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
         return backward_pass(self.layers[0], dout, input_grad) if self.layers else dout

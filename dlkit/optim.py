@@ -540,7 +540,17 @@ class _Schedule:
         return self.optimizer.lr
 
     def lr_at(self, epoch: int) -> float:
-        """The learning rate after `epoch` calls of ``step()``."""
+        """The learning rate after `epoch` calls of ``step()``.
+
+        Parameters
+        ----------
+        epoch : int
+            Epochs done, >= 0.
+
+        Returns
+        -------
+        float
+        """
         raise NotImplementedError
 
     def state_dict(self) -> dict:
