@@ -313,27 +313,18 @@ def fit(model, loss, optimizer, X, y, epochs, batch_size=None, shuffle=True, rng
     layers = _named_layers(model)
     history = History(grad_norms={name: [] for name, _ in layers},
                       metrics={name: [] for name, _ in named_metrics},
-                      val_metrics={name: [] for name, _ in named_metrics} if validation else {})
+                      val_metrics={} if validation is None else {name: [] for name, _ in named_metrics})
     bar = _progress_bar(epochs, progress)
     for callback in callbacks:
         callback.on_train_begin(model)
     for epoch in range(epochs):
         # One batch of everything needs no order: its mean gradient is the same in any order.
         order = asarray(rng.permutation(n), like=like) if shuffle and batch_size < n else None
-        history.loss.append(_run_epoch(model, loss, optimizer, X, targets, batch_size, order,
-                                       check_first=epoch == 0, **step_options))
+        epoch_loss = _run_epoch(model, loss, optimizer, X, targets, batch_size, order,
+                                check_first=epoch == 0, **step_options)
         history.updates += math.ceil(n / batch_size)
-        history.lr.append(optimizer.lr)
-        for name, layer_params in layers:
-            history.grad_norms[name].append(global_norm([p.grad for p in layer_params]))
-        if named_metrics:
-            _, scores = _evaluate(model, None, named_metrics, X, y)
-            _append(history.metrics, scores)
-        if validation is not None:
-            val_loss, scores = _evaluate(model, loss, named_metrics, *validation)
-            history.val_loss.append(val_loss)
-            _append(history.val_metrics, scores)
-        history.epochs += 1
+        _record_epoch(history, epoch_loss, optimizer.lr, layers, model, loss, named_metrics, (X, y),
+                      validation)
         if scheduler is not None:
             scheduler.step()
         stop = [callback.on_epoch_end(epoch, history, model) for callback in callbacks]
@@ -455,9 +446,39 @@ def _evaluate(model, loss, named_metrics, X, y):
     return value, {name: float(function(y, output)) for name, function in named_metrics}
 
 
-def _append(lists: dict, values: dict) -> None:
-    for name, value in values.items():
-        lists[name].append(value)
+def _record_epoch(history, epoch_loss, lr, layers, model, loss, named_metrics, data, validation) -> None:
+    """Append one epoch to the History: loss, learning rate, gradient norms, metrics, validation.
+
+    Parameters
+    ----------
+    history : History
+    epoch_loss : float
+        The mean training loss of the epoch.
+    lr : float
+        The learning rate the epoch used.
+    layers : list of (str, list of Parameter)
+        As made by `_named_layers`; their gradients are those of the epoch's last step.
+    model, loss :
+        As for `fit`.
+    named_metrics : list of (name, function)
+    data : (X, y)
+        The training data, on the model's backend.
+    validation : (X_val, y_val) or None
+    """
+    history.loss.append(epoch_loss)
+    history.lr.append(lr)
+    for name, layer_params in layers:
+        history.grad_norms[name].append(global_norm([p.grad for p in layer_params]))
+    if named_metrics:
+        _, scores = _evaluate(model, None, named_metrics, *data)
+        for name, value in scores.items():
+            history.metrics[name].append(value)
+    if validation is not None:
+        val_loss, scores = _evaluate(model, loss, named_metrics, *validation)
+        history.val_loss.append(val_loss)
+        for name, value in scores.items():
+            history.val_metrics[name].append(value)
+    history.epochs += 1
 
 
 def _batch(xp, order, start: int, end: int, n: int):
