@@ -346,7 +346,8 @@ def fit(model, loss, optimizer, X, y, epochs, batch_size=None, shuffle=True, rng
 # --- the pieces of the loop -----------------------------------------------------------------------
 
 
-def _train_step(model, loss, optimizer, X_batch, y_batch, *, l1: float, l2: float, clip_norm, checked: bool):
+def _train_step(model, loss, optimizer, params, X_batch, y_batch, *, l1: float, l2: float, clip_norm,
+                checked: bool):
     """One update on one batch, as the lecture writes it; returns the batch's mean loss.
 
     Forward pass, loss, gradients set to zero and filled by the backward pass (without
@@ -357,6 +358,8 @@ def _train_step(model, loss, optimizer, X_batch, y_batch, *, l1: float, l2: floa
     ----------
     model, loss, optimizer :
         As for `fit`.
+    params : list of Parameter
+        ``model.parameters()``, whose gradients are set to zero first.
     X_batch : array of shape (m, d)
     y_batch : array of shape (m,) or (m, k)
         Targets in the loss's checked form (see `_checked_targets`).
@@ -375,7 +378,6 @@ def _train_step(model, loss, optimizer, X_batch, y_batch, *, l1: float, l2: floa
         batch_loss = loss.forward_checked(y_batch, y_hat)
     else:
         batch_loss = loss.forward(y_batch, y_hat)
-    params = model.parameters()
     for p in params:
         p.grad[...] = 0.0
     backward_pass(model, loss.backward(), input_grad=False)
@@ -413,11 +415,11 @@ def _run_epoch(model, loss, optimizer, X, targets, batch_size: int, order, *, ch
         The mean over all n samples of the batch losses (each batch weighted by its size).
     """
     model.train()
-    xp, n, total = namespace(X), X.shape[0], 0.0
+    xp, n, total, params = namespace(X), X.shape[0], 0.0, model.parameters()
     for start in range(0, n, batch_size):
         rows = _batch(xp, order, start, min(start + batch_size, n), n)
         X_batch = rows(X)
-        batch_loss = _train_step(model, loss, optimizer, X_batch, rows(targets),
+        batch_loss = _train_step(model, loss, optimizer, params, X_batch, rows(targets),
                                  checked=start > 0 or not check_first, **step_options)
         total += batch_loss * X_batch.shape[0]
     return total / n
