@@ -11,11 +11,16 @@ Gradients accumulate (+=): a value used in several places (a shared weight)
 receives the sum of the gradients along all its paths, which is the
 multivariable chain rule.
 
-    w, b = Value(2.0), Value(1.0)
-    x, y = 3.0, 9.0
-    L = (w * x + b - y) ** 2     # ŷ = 7, L = 4
-    L.backward()
-    w.grad, b.grad               # (-12.0, -4.0)
+Examples
+--------
+The course's graph: ŷ = wx + b, L = (ŷ − y)², at w = 2, b = 1, (x, y) = (3, 9).
+
+>>> w, b = Value(2.0), Value(1.0)
+>>> x, y = 3.0, 9.0
+>>> L = (w * x + b - y) ** 2     # ŷ = 7, L = 4
+>>> L.backward()
+>>> L.data, w.grad, b.grad       # dL/dw = 2(ŷ − y)·x, dL/db = 2(ŷ − y)
+(4.0, -12.0, -4.0)
 """
 
 from __future__ import annotations
@@ -23,16 +28,32 @@ from __future__ import annotations
 import math
 import numbers
 
+from ._validation import describe
+
 
 class Value:
     """A scalar in a computational graph, with its gradient ``grad`` = dL/d(this value).
 
-    ``grad`` starts at 0 and accumulates over calls to ``backward()``, as in PyTorch.
+    Operations: + − * / with numbers or Values, ``** k`` with a constant k, and the
+    methods exp, log, sigmoid, tanh and relu, each returning a new Value.
+
+    Parameters
+    ----------
+    data : float
+        A finite real number.
+
+    Attributes
+    ----------
+    data : float
+    grad : float
+        Starts at 0 and accumulates over calls to ``backward()``, as in PyTorch.
     """
 
     def __init__(self, data, _children=(), _op=""):
         if isinstance(data, bool) or not isinstance(data, numbers.Real):
-            raise TypeError(f"Value holds a real number, got {type(data).__name__}: {data!r}")
+            raise TypeError(f"data must be a real number, got {describe(data)}")
+        if not math.isfinite(data):
+            raise ValueError(f"data must be a finite number, got {data}")
         self.data = float(data)
         self.grad = 0.0
         self._backward = lambda: None  # a leaf has nothing to pass back
@@ -65,7 +86,8 @@ class Value:
 
     def __pow__(self, exponent):
         if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
-            raise TypeError(f"Value ** k needs a number k, got {type(exponent).__name__}")
+            raise TypeError(f"exponent must be a number (Value ** k takes a constant k), "
+                            f"got {describe(exponent)}")
         out = Value(self.data**exponent, (self,), f"**{exponent}")
 
         def _backward():  # d(a^k)/da = k a^(k-1)
@@ -75,6 +97,7 @@ class Value:
         return out
 
     def exp(self):
+        """e^a, a new Value."""
         out = Value(math.exp(self.data), (self,), "exp")
 
         def _backward():  # d(e^a)/da = e^a
@@ -84,6 +107,7 @@ class Value:
         return out
 
     def log(self):
+        """ln a, a new Value (a > 0)."""
         if self.data <= 0:
             raise ValueError(f"log needs a positive value, got {self.data}")
         out = Value(math.log(self.data), (self,), "log")
@@ -95,6 +119,7 @@ class Value:
         return out
 
     def sigmoid(self):
+        """σ(a) = 1 / (1 + e^(−a)), a new Value."""
         # Two forms of 1 / (1 + e^-a), so that exp never overflows.
         if self.data >= 0:
             s = 1.0 / (1.0 + math.exp(-self.data))
@@ -109,6 +134,7 @@ class Value:
         return out
 
     def tanh(self):
+        """tanh(a), a new Value."""
         t = math.tanh(self.data)
         out = Value(t, (self,), "tanh")
 
@@ -119,6 +145,7 @@ class Value:
         return out
 
     def relu(self):
+        """max(a, 0), a new Value."""
         out = Value(max(self.data, 0.0), (self,), "relu")
 
         def _backward():  # relu'(a) = 1 if a > 0 else 0
@@ -153,7 +180,10 @@ class Value:
     # --- reverse-mode pass --------------------------------------------------------------------
 
     def backward(self):
-        """Fill ``grad`` = d(self)/d(node) for every node of the graph that produced self."""
+        """Fill ``grad`` = d(self)/d(node) for every node of the graph that produced self.
+
+        self.grad is set to 1; every other node's grad grows by d(self)/d(node).
+        """
         # Topological order (each node after its inputs) by depth-first search, written with an
         # explicit stack so that long chains do not hit Python's recursion limit.
         order, visited = [], set()

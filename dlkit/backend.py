@@ -16,6 +16,18 @@ What the standard lacks lives here, each behind one function with a portable
 fallback: `erf`, seeded random draws on the device (`device_generator`,
 `uniform`), matrix products into an existing buffer (`matmul(a, b, out=...)`)
 and the opt-in reduced-precision mode (``set_backend(..., precision=...)``).
+
+Examples
+--------
+>>> import numpy as np
+>>> get_backend().name
+'numpy'
+>>> with use_backend("array_api_strict"):
+...     x = asarray([1.0, 2.0])
+...     type(x).__module__.split(".")[0], to_numpy(x)
+('array_api_strict', array([1., 2.]))
+>>> namespace(np.zeros(2)) is np
+True
 """
 
 from __future__ import annotations
@@ -27,6 +39,9 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
+
+# This module is the bottom layer: dlkit._validation builds on it, so it imports _validation only
+# inside the functions that need it, when both modules are loaded.
 
 BACKENDS = ("numpy", "cupy", "torch", "array_api_strict")
 PRECISIONS = ("full", "tf32", "bfloat16", "float16")
@@ -46,10 +61,14 @@ class Backend:
 
 
 def _load(name: str, device=None, precision: str = "full") -> Backend:
-    if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(BACKENDS)}")
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; known precisions: {', '.join(PRECISIONS)}")
+    for value, label, options in ((name, "backend", BACKENDS), (precision, "precision", PRECISIONS)):
+        listed = ", ".join(repr(option) for option in options)
+        if not isinstance(value, str):
+            argument = "name" if label == "backend" else label
+            got = f"{type(value).__name__} {value!r}"
+            raise TypeError(f"{argument} must be a string, one of {listed}; got {got}")
+        if value not in options:
+            raise ValueError(f"unknown {label} {value!r}; expected one of {listed}")
     if precision not in _PRECISIONS_OF[name]:
         raise ValueError(
             f"backend {name!r} has no precision {precision!r} (it has {', '.join(_PRECISIONS_OF[name])}); "
@@ -123,12 +142,19 @@ _current = _activate(_load(os.environ.get("DLKIT_BACKEND", "numpy"), os.environ.
 
 
 def set_backend(name: str, device=None, precision: str = "full") -> Backend:
-    """Make `name` ("numpy", "cupy", "torch" or "array_api_strict") the backend for new arrays.
+    """Make `name` the backend for new arrays (parameters, data sets moved with `asarray`).
 
-    precision : "full" (default), "bfloat16", "float16" or "tf32", opt-in for large models.
-        Parameters, gradients and optimizer state stay float32 (the master weights); only the
-        matrix products of `matmul` (Dense's forward and backward) compute in reduced precision:
-        their float32 operands are rounded to the compute type and the result comes back float32.
+    Parameters
+    ----------
+    name : {"numpy", "cupy", "torch", "array_api_strict"}
+    device : str or None
+        E.g. "cuda:0" for torch, 0 for cupy; None for the library's default ("cpu" for NumPy,
+        which has no other).
+    precision : {"full", "bfloat16", "float16", "tf32"}
+        "full" by default; the others are opt-in for large models. Parameters, gradients and
+        optimizer state stay float32 (the master weights); only the matrix products of `matmul`
+        (Dense's forward and backward) compute in reduced precision: their float32 operands are
+        rounded to the compute type and the result comes back float32.
         Accuracy cost, per matrix product, relative to its float32 value:
 
         - "bfloat16" (torch): 8 significant bits, inputs rounded by up to 2^-9 = 0.2 %; products agree
@@ -140,18 +166,40 @@ def set_backend(name: str, device=None, precision: str = "full") -> Backend:
           about 1e-3 relative; the rest of the computation is float32.
 
         float64 arrays are never reduced. NumPy and array-api-strict have only "full".
+
+    Returns
+    -------
+    Backend
+        The backend now in use.
     """
     return _activate(_load(name, device, precision))
 
 
 def get_backend() -> Backend:
-    """The current backend (name, namespace ``xp``, device)."""
+    """The current backend.
+
+    Returns
+    -------
+    Backend
+        Its name, namespace ``xp``, device and precision.
+    """
     return _current
 
 
 @contextlib.contextmanager
 def use_backend(name: str, device=None, precision: str = "full"):
-    """Use a backend inside a ``with`` block and restore the previous one afterwards."""
+    """Use a backend inside a ``with`` block and restore the previous one afterwards.
+
+    Parameters
+    ----------
+    name, device, precision :
+        As for `set_backend`.
+
+    Yields
+    ------
+    Backend
+        The backend in use inside the block.
+    """
     previous = _current
     backend = set_backend(name, device, precision)
     try:
@@ -167,8 +215,20 @@ def _library(x) -> str:
 def namespace(*arrays):
     """The array namespace shared by `arrays` (None and Python scalars are ignored).
 
-    NumPy arrays give ``numpy`` itself. Arrays of two different libraries raise
-    a TypeError naming both.
+    Parameters
+    ----------
+    *arrays : arrays of one library, of any shapes
+
+    Returns
+    -------
+    module
+        ``numpy`` itself for NumPy arrays; the array-api-compat namespace otherwise; the current
+        backend's for no arrays at all.
+
+    Raises
+    ------
+    TypeError
+        For arrays of two different libraries (naming both), or for something that is no array.
     """
     if len(arrays) == 1 and type(arrays[0]) is np.ndarray:  # the hot path: one NumPy array
         return np
@@ -192,23 +252,36 @@ def namespace(*arrays):
 def asarray(x, dtype=None, like=None):
     """`x` as an array of the current backend and device, or of `like`'s when given.
 
-    dtype may be a NumPy dtype or name ("float32"); it is mapped to the backend's.
+    Parameters
+    ----------
+    x : array of any backend, list, or number
+    dtype : str, dtype or None
+        A name ("float32") or a dtype of any library, mapped to the backend's; None keeps x's.
+    like : array or None
+        An array whose backend and device the result takes.
+
+    Returns
+    -------
+    array
+        Of x's shape. NumPy arrays are not copied when nothing changes.
     """
     if like is not None:
         xp = namespace(like)
         device = _device_of(like)
     else:
         xp, device = _current.xp, _current.device
-    if dtype is not None and not isinstance(dtype, str):
-        try:
-            dtype = np.dtype(dtype).name
-        except TypeError:
-            pass  # already a dtype of the target backend
-    if isinstance(dtype, str):
-        dtype = getattr(xp, dtype)
+    if dtype is not None:
+        name = _dtype_name(dtype)
+        if not hasattr(xp, name):
+            raise ValueError(f"dtype must be a data type of backend {_library_name(xp)!r}, got {name!r}")
+        dtype = getattr(xp, name)
     if xp is np:
         host = x if isinstance(x, (np.ndarray, list, tuple, float, int)) else to_numpy(x)
-        return np.asarray(host, dtype=dtype)
+        array = np.asarray(host, dtype=dtype)
+        if array.dtype.kind not in "biufc":
+            got = f"{type(x).__name__} {x!r:.40}"
+            raise TypeError(f"x must be an array of numbers, got {got} (dtype {array.dtype})")
+        return array
     if not _is_array_of(x, xp) and not isinstance(x, (list, tuple, float, int, bool)):
         x = to_numpy(x)
     if device is None:
@@ -234,7 +307,17 @@ def _device_of(x):
 
 
 def to_numpy(x) -> np.ndarray:
-    """Copy `x` to the host as a NumPy array (no copy when it already is one)."""
+    """Copy `x` to the host as a NumPy array (no copy when it already is one).
+
+    Parameters
+    ----------
+    x : array of any backend, list or number
+
+    Returns
+    -------
+    numpy.ndarray
+        Of x's shape and dtype.
+    """
     if isinstance(x, np.ndarray):
         return x
     library = _library(x)
@@ -244,7 +327,10 @@ def to_numpy(x) -> np.ndarray:
         return x.get()
     if library == "array_api_strict":
         return np.asarray(x._array)  # the public route (DLPack) also works, this one keeps the dtype
-    return np.asarray(x)
+    array = np.asarray(x)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"x must be an array of numbers of any backend, got {type(x).__name__} {x!r:.40}")
+    return array
 
 
 # --- erf: the array API has none ------------------------------------------------------------
@@ -258,6 +344,21 @@ def erf(x):
     PyTorch and CuPy have a native erf and use it. Elsewhere: the everywhere-positive series
     erf(x) = 2/√π · exp(−x²) · Σ_n (2x²)^n x / (1·3·…·(2n+1)), which has no cancellation,
     on |x| ≤ 6 (erf(±6) = ±1 to double precision).
+
+    Parameters
+    ----------
+    x : floating array of any shape and backend
+
+    Returns
+    -------
+    array
+        erf(x), of x's shape and dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> erf(np.array([0.0, 1.0, -6.0])).round(6)
+    array([ 0.      ,  0.842701, -1.      ])
     """
     xp = namespace(x)
     library = _library(x)
@@ -290,10 +391,21 @@ def erf(x):
 def matmul(a, b, out=None):
     """The matrix product ``a @ b``, written into `out` when given, and returned.
 
-    a : (..., n, k), b : (..., k, m), out : (..., n, m) of the result's dtype, or None.
     NumPy, PyTorch and CuPy write straight into `out` (no temporary); elsewhere the product is
     computed and copied in. float32 arrays of the current backend compute in its reduced
     precision when one is set (see `set_backend`); the result is float32 either way.
+
+    Parameters
+    ----------
+    a : array of shape (..., n, k)
+    b : array of shape (..., k, m)
+    out : array of shape (..., n, m) or None
+        Of the result's dtype.
+
+    Returns
+    -------
+    array of shape (..., n, m)
+        `out` when given.
     """
     if type(a) is np.ndarray and type(b) is np.ndarray:  # the hot path: NumPy, always full precision
         return a @ b if out is None else np.matmul(a, b, out=out)
@@ -336,9 +448,22 @@ def device_generator(rng: np.random.Generator, like):
     - PyTorch: a ``torch.Generator`` on `like`'s device, seeded with ``rng.integers(2**63)``.
     - CuPy: ``cupy.random.default_rng`` seeded the same way, on the current GPU.
     - Anything else (array-api-strict): `rng` itself, drawing on the host, then moved to `like`'s device.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator, int or None
+        The seed's source.
+    like : array
+        An array of the backend and device to draw on.
+
+    Returns
+    -------
+    generator
+        What `uniform` draws from.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    from ._validation import as_generator
+
+    rng = as_generator(rng)
     if type(like) is np.ndarray:
         return rng
     library = _library(like)
@@ -359,8 +484,18 @@ def device_generator(rng: np.random.Generator, like):
 def uniform(generator, shape, dtype="float64"):
     """Uniform draws in [0, 1) of `shape` and floating `dtype`, on the generator's device.
 
-    generator : made by `device_generator`; shape : tuple of ints; dtype : a name ("float32")
-    or a dtype of any backend. Returns an array of the generator's backend.
+    Parameters
+    ----------
+    generator : generator
+        Made by `device_generator`.
+    shape : tuple of int
+    dtype : str or dtype
+        "float32" or "float64", as a name or a dtype of any backend.
+
+    Returns
+    -------
+    array of shape `shape`
+        Of the generator's backend.
     """
     name = _dtype_name(dtype)
     if name not in ("float32", "float64"):
@@ -377,11 +512,26 @@ def uniform(generator, shape, dtype="float64"):
     return generator.random(shape, dtype=np.dtype(name))  # cupy
 
 
+_DTYPE_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
+                "bfloat16", "float32", "float64", "complex64", "complex128")
+
+
 def _dtype_name(dtype) -> str:
-    """ "float32" for np.float32, torch.float32, array_api_strict.float32 or "float32"."""
-    if isinstance(dtype, str):
-        return dtype
+    """ "float32" for np.float32, torch.float32, array_api_strict.float32 or "float32".
+
+    Raises TypeError for what is no data type at all (3, a list) and ValueError for an unknown name.
+    """
     try:
-        return np.dtype(dtype).name
-    except TypeError:
-        return str(dtype).rsplit(".", 1)[-1]
+        name = np.dtype(dtype).name
+    except (TypeError, ValueError):
+        if not isinstance(dtype, str) and type(dtype).__module__ == "builtins":
+            raise TypeError(f"dtype must be a data type such as 'float32', got {type(dtype).__name__} "
+                            f"{dtype!r:.40}") from None
+        name = dtype if isinstance(dtype, str) else str(dtype).rsplit(".", 1)[-1]  # torch.float32, bfloat16
+    if name not in _DTYPE_NAMES:
+        raise ValueError(f"dtype must be a data type name such as 'float32', got {name!r}")
+    return name
+
+
+def _library_name(xp) -> str:
+    return "numpy" if xp is np else xp.__name__.rsplit(".", 1)[-1]

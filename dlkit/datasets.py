@@ -2,13 +2,17 @@
 
 Every classification set returns ``X`` of shape (n, d) and dtype float64 and ``y`` of
 shape (n,) and dtype int64; `regression` returns a float64 ``y``. Randomness comes only
-from ``rng``: a ``numpy.random.Generator``, an int seed, or None for fresh entropy
-(``np.random.default_rng(rng)`` accepts all three), so the same seed gives the same data.
-Points are returned in random order, so the first rows are not all of one class.
+from ``rng``: a ``numpy.random.Generator``, an int seed, or None for fresh entropy, so
+the same seed gives the same data. Points are returned in random order, so the first
+rows are not all of one class.
 
-    >>> X, y = xor(200, noise=0.1, rng=np.random.default_rng(0))
-    >>> X.shape, y.shape
-    ((200, 2), (200,))
+Examples
+--------
+>>> X, y = xor(200, noise=0.1, rng=0)
+>>> X.shape, X.dtype, y.shape, y.dtype
+((200, 2), dtype('float64'), (200,), dtype('int64'))
+>>> [int(count) for count in np.bincount(y)]
+[100, 100]
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ import math
 
 import numpy as np
 
-from ._validation import as_float_array, check_count, check_finite, check_ndim, check_option, check_positive
+from ._validation import (
+    as_float_array,
+    as_generator,
+    check_count,
+    check_finite,
+    check_ndim,
+    check_option,
+    check_positive,
+    describe,
+)
 from .backend import to_numpy
 
 # Truth tables for the inputs (0, 0), (0, 1), (1, 0), (1, 1), in that order.
@@ -42,15 +55,24 @@ def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    name : one of "and", "or", "nand", "nor", "xor" (case does not matter).
+    name : {"and", "or", "nand", "nor", "xor"}
+        Case does not matter.
 
     Returns
     -------
-    X : (4, 2) float64, the inputs (0, 0), (0, 1), (1, 0), (1, 1) in that order.
-    y : (4,) int64, the gate's output for each input.
+    X : float64 array of shape (4, 2)
+        The inputs (0, 0), (0, 1), (1, 0), (1, 1), in that order.
+    y : int64 array of shape (4,)
+        The gate's output for each input.
+
+    Examples
+    --------
+    >>> X, y = logic_gate("and")
+    >>> X.tolist(), y.tolist()
+    ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 0, 0, 1])
     """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a string such as 'and', got {type(name).__name__}")
+        raise TypeError(f"name must be a string such as 'and', got {describe(name)}")
     check_option(name.lower(), tuple(GATES), "logic gate")
     return _CORNERS.copy(), np.array(GATES[name.lower()], dtype=np.int64)
 
@@ -62,13 +84,24 @@ def xor(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, np.ndar
     rounding) plus Gaussian noise of standard deviation `noise` in each coordinate; its
     label is a XOR b, so (0, 1) and (1, 0) are class 1, (0, 0) and (1, 1) class 0.
 
+    Parameters
+    ----------
+    n : int
+        The number of points, >= 1.
+    noise : float
+        The standard deviation of the noise, >= 0.
+    rng : numpy.random.Generator, int or None
+        The source of every random draw: a Generator, a seed, or None for fresh entropy.
+
     Returns
     -------
-    X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
+    X : float64 array of shape (n, 2)
+    y : int64 array of shape (n,)
+        Labels 0 and 1.
     """
     check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     corner = _balanced_labels(n, 4, rng)
     X = _CORNERS[corner] + noise * rng.standard_normal((n, 2))
     y = np.array(GATES["xor"], dtype=np.int64)[corner]
@@ -80,18 +113,24 @@ def blobs(n: int = 200, centers=2, std: float = 1.0, rng=None) -> tuple[np.ndarr
 
     Parameters
     ----------
-    n : number of points, shared as equally as possible among the clusters.
-    centers : int k (k centres drawn uniformly in the square [-5, 5]², so d = 2) or an
-        array of shape (k, d) of centres.
-    std : standard deviation of every cluster in every coordinate.
+    n : int
+        The number of points, shared as equally as possible among the clusters.
+    centers : int or array of shape (k, d)
+        k (k centres drawn uniformly in the square [-5, 5]², so d = 2), or the centres.
+    std : float
+        The standard deviation of every cluster in every coordinate, >= 0.
+    rng : numpy.random.Generator, int or None
+        The source of every random draw: a Generator, a seed, or None for fresh entropy.
 
     Returns
     -------
-    X : (n, d) float64.  y : (n,) int64, the index of each point's cluster, in 0..k-1.
+    X : float64 array of shape (n, d)
+    y : int64 array of shape (n,)
+        The index of each point's cluster, in 0 … k−1.
     """
     check_count(n, "n")
     check_positive(std, "std", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         check_count(centers, "centers")
         centers = rng.uniform(-5.0, 5.0, size=(int(centers), 2))
@@ -114,13 +153,24 @@ def moons(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, np.nd
     each other. t is uniform; Gaussian noise of standard deviation `noise` is added to
     each coordinate.
 
+    Parameters
+    ----------
+    n : int
+        The number of points, >= 1.
+    noise : float
+        The standard deviation of the noise, >= 0.
+    rng : numpy.random.Generator, int or None
+        The source of every random draw: a Generator, a seed, or None for fresh entropy.
+
     Returns
     -------
-    X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
+    X : float64 array of shape (n, 2)
+    y : int64 array of shape (n,)
+        Labels 0 and 1.
     """
     check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     y = _balanced_labels(n, 2, rng)
     t = rng.uniform(0.0, math.pi, size=n)
     upper = np.stack([np.cos(t), np.sin(t)], axis=1)
@@ -137,16 +187,29 @@ def circles(
     Angles are uniform; Gaussian noise of standard deviation `noise` is added to each
     coordinate. No line separates the classes; the squared radius x1² + x2² does.
 
+    Parameters
+    ----------
+    n : int
+        The number of points, >= 1.
+    noise : float
+        The standard deviation of the noise, >= 0.
+    factor : float
+        The inner radius over the outer one, in (0, 1).
+    rng : numpy.random.Generator, int or None
+        The source of every random draw: a Generator, a seed, or None for fresh entropy.
+
     Returns
     -------
-    X : (n, 2) float64.  y : (n,) int64 in {0, 1}.
+    X : float64 array of shape (n, 2)
+    y : int64 array of shape (n,)
+        Labels 0 and 1.
     """
     check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
     check_positive(factor, "factor")
     if factor >= 1:
         raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor}")
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     y = _balanced_labels(n, 2, rng)
     angle = rng.uniform(0.0, 2.0 * math.pi, size=n)
     radius = np.where(y == 0, 1.0, factor)
@@ -161,14 +224,27 @@ def spirals(n: int = 300, n_classes: int = 3, noise: float = 0.05, rng=None) -> 
     so each arm turns by 4 radians from the centre outwards: X = r (cos θ, sin θ) plus
     Gaussian noise of standard deviation `noise` in each coordinate.
 
+    Parameters
+    ----------
+    n : int
+        The number of points, >= 1.
+    n_classes : int
+        The number of arms, >= 1.
+    noise : float
+        The standard deviation of the noise, >= 0.
+    rng : numpy.random.Generator, int or None
+        The source of every random draw: a Generator, a seed, or None for fresh entropy.
+
     Returns
     -------
-    X : (n, 2) float64.  y : (n,) int64 in 0..n_classes-1.
+    X : float64 array of shape (n, 2)
+    y : int64 array of shape (n,)
+        Labels 0 … n_classes − 1.
     """
     check_count(n, "n")
     check_count(n_classes, "n_classes")
     check_positive(noise, "noise", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     y = _balanced_labels(n, n_classes, rng)
     r = rng.uniform(0.0, 1.0, size=n)
     theta = 2.0 * math.pi * y / n_classes + 4.0 * r
@@ -189,12 +265,22 @@ def pass_the_class(n: int = 100, rng=None) -> tuple[np.ndarray, np.ndarray]:
     5 % of the points land on the "wrong" side, so a perceptron learns the rule mostly but
     never makes zero mistakes.
 
+    Parameters
+    ----------
+    n : int
+        The number of students, >= 1.
+    rng : numpy.random.Generator, int or None
+        The source of every random draw: a Generator, a seed, or None for fresh entropy.
+
     Returns
     -------
-    X : (n, 2) float64, columns (lectures attended, hours of study).  y : (n,) int64 in {0, 1}.
+    X : float64 array of shape (n, 2)
+        Columns (lectures attended, hours of study).
+    y : int64 array of shape (n,)
+        1 for pass, 0 for fail.
     """
     check_count(n, "n")
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     lectures = rng.integers(0, 21, size=n).astype(np.float64)
     hours = rng.uniform(0.0, 15.0, size=n)
     luck = 2.0 * rng.standard_normal(n)
@@ -209,19 +295,35 @@ def regression(
 
     Parameters
     ----------
-    n : number of samples.
-    noise : standard deviation of the Gaussian noise ε added to every target.
-    n_features : d, the number of input features (ignored when `coef` is given).
-    coef : (d,) true weights; drawn from N(0, 1) when None (pass them to know them).
-    bias : the true intercept.
+    n : int
+        The number of samples, >= 1.
+    noise : float
+        The standard deviation of the Gaussian noise ε added to every target, >= 0.
+    rng : numpy.random.Generator, int or None
+        The source of every random draw: a Generator, a seed, or None for fresh entropy.
+    n_features : int
+        d, the number of input features (ignored when `coef` is given).
+    coef : array of shape (d,) or None
+        The true weights; drawn from N(0, 1) when None (pass them to know them).
+    bias : float
+        The true intercept.
 
     Returns
     -------
-    X : (n, d) float64, uniform in [-1, 1].  y : (n,) float64 targets.
+    X : float64 array of shape (n, d)
+        Uniform in [-1, 1].
+    y : float64 array of shape (n,)
+        The targets.
+
+    Examples
+    --------
+    >>> X, y = regression(1000, noise=0.0, rng=0, coef=[2.0, -1.0], bias=0.5)
+    >>> bool(np.allclose(y, X @ [2.0, -1.0] + 0.5))
+    True
     """
     check_count(n, "n")
     check_positive(noise, "noise", allow_zero=True)
-    rng = np.random.default_rng(rng)
+    rng = as_generator(rng)
     if coef is None:
         check_count(n_features, "n_features")
         coef = rng.standard_normal(n_features)

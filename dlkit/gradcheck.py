@@ -4,6 +4,14 @@ A correct backward pass agrees with the numerical gradient to a relative error
 of about 1e-8 or smaller in float64; 1e-4 or more means a bug (a missing term, a
 wrong transpose, a factor of N twice). Gradients are only checked in float64:
 with h = 1e-5, float32's rounding error (about 1e-7 · |f| / h) swamps the signal.
+
+Examples
+--------
+>>> import numpy as np
+>>> x = np.array([1.0, -2.0, 3.0])
+>>> numerical = numerical_gradient(lambda v: float(np.sum(v ** 3)), x)
+>>> relative_error(numerical, 3 * x ** 2) < 1e-9
+True
 """
 
 from __future__ import annotations
@@ -12,21 +20,35 @@ import itertools
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_positive, describe
 from .backend import namespace, to_numpy
 
 
 def numerical_gradient(f, x, h=1e-5):
     """The gradient of a scalar function at x by centred differences, (f(x + h·e_i) − f(x − h·e_i)) / 2h.
 
-    f: a function of the array x returning a scalar (a number or a 0-d/size-1 array).
-    x: a float64 array of any shape and backend. It is changed in place, one entry at a time,
-       and restored exactly before returning (so f may also read x through a closure, e.g. a
-       layer's weights). Returns an array like x.
     The error is O(h²) from truncation plus about ε·|f| / h from rounding: h = 1e-5 balances them.
+
+    Parameters
+    ----------
+    f : function
+        Of the array x, returning a scalar (a number or a 0-d or size-1 array).
+    x : float64 array of any shape and backend
+        Changed in place, one entry at a time, and restored exactly before returning (so f may
+        also read x through a closure, e.g. a layer's weights).
+    h : float
+        The step, > 0.
+
+    Returns
+    -------
+    array of x's shape
+        ∂f/∂x.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of x returning a scalar, got {describe(f)}")
     if not (hasattr(x, "dtype") and hasattr(x, "shape")):
-        raise TypeError(f"x must be an array (it is perturbed in place), got {type(x).__name__}")
+        raise TypeError(f"x must be an array (it is perturbed in place), got {describe(x)}")
+    h = check_positive(h, "h")
     xp = namespace(x)
     if x.dtype != xp.float64:
         raise TypeError(f"x must be float64 for a numerical gradient, got dtype {x.dtype}")
@@ -45,12 +67,21 @@ def numerical_gradient(f, x, h=1e-5):
 
 
 def relative_error(a, b):
-    """max |a − b| / max(|a| + |b|), a float; a and b are arrays of the same shape (any backend).
+    """max |a − b| / max(|a| + |b|): how far two gradients are apart, relative to their size.
 
     The maxima run over all entries, so an entry that is nearly zero in both arrays does not
     blow up the error (CS231n's rel_error divides entry by entry). Shapes must match exactly:
     a gradient of shape (1, M) where (M,) was due is a bug, not something to broadcast away.
-    Two all-zero arrays have error 0.
+
+    Parameters
+    ----------
+    a, b : arrays of the same shape, any backend
+
+    Returns
+    -------
+    float
+        0 for equal arrays (and for two all-zero arrays), about 1e-8 or less for a correct
+        backward pass in float64.
     """
     a = np.asarray(to_numpy(as_float_array(a, "a")), dtype=np.float64)
     b = np.asarray(to_numpy(as_float_array(b, "b")), dtype=np.float64)
@@ -65,13 +96,43 @@ def relative_error(a, b):
 def check_gradients(module, X, loss, y, h=1e-5):
     """Relative errors between a module's backward pass and numerical gradients of loss(y, module(X)).
 
-    module: has forward(X), backward(dout) -> dX, parameters() (objects with .value and .grad)
-            and zero_grad(); it must be deterministic (put Dropout in eval mode).
-    X: input of shape (n, d), float64.  loss: has forward(y_true, y_pred) -> float and backward().
-    y: the targets loss expects.
-    Returns {"input": error of dL/dX, "parameters[0]": error of the first parameter's grad, ...}.
-    The parameters' .grad are left holding the analytic gradients of this one backward pass.
+    The parameters' ``grad`` are left holding the analytic gradients of this one backward pass.
+
+    Parameters
+    ----------
+    module : dlkit.nn.Module
+        forward(X), backward(dout) -> dX, parameters() (float64 Parameters) and zero_grad();
+        deterministic (put Dropout in eval mode).
+    X : float64 array of shape (n, d)
+    loss : loss object
+        forward(y_true, y_pred) -> float and backward(), e.g. ``dlkit.losses.MSE()``.
+    y : array
+        The targets `loss` expects, e.g. of shape (n,) or (n, k).
+    h : float
+        The step of `numerical_gradient`.
+
+    Returns
+    -------
+    dict str -> float
+        {"input": error of dL/dX, "parameters[0]": error of the first parameter's grad, ...}.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from dlkit import losses, nn
+    >>> model = nn.MLP([3, 4, 2], activation="tanh", rng=0)
+    >>> X, y = np.random.default_rng(1).normal(size=(5, 3)), np.array([0, 1, 1, 0, 1])
+    >>> errors = check_gradients(model, X, losses.CrossEntropy(), y)
+    >>> sorted(errors), max(errors.values()) < 1e-7
+    (['input', 'parameters[0]', 'parameters[1]', 'parameters[2]', 'parameters[3]'], True)
     """
+    for method in ("forward", "backward", "parameters", "zero_grad"):
+        if not callable(getattr(module, method, None)):
+            raise TypeError(f"module must be a dlkit.nn.Module (with {method}()), got {describe(module)}")
+    for method in ("forward", "backward"):
+        if not callable(getattr(loss, method, None)):
+            raise TypeError(f"loss must be a loss object such as dlkit.losses.MSE() (with {method}()), "
+                            f"got {describe(loss)}")
     for i, parameter in enumerate(module.parameters()):
         if parameter.value.dtype != namespace(parameter.value).float64:
             raise TypeError(

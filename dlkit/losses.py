@@ -11,6 +11,18 @@ Conventions shared by every loss here:
 - the computation runs in y_pred's floating dtype (float32 stays float32) and
   the functions return a 0-d array of that dtype; the classes `MSE`,
   `BinaryCrossEntropy` and `CrossEntropy` return a Python float from forward().
+
+Examples
+--------
+>>> import numpy as np
+>>> y_true, y_pred = np.array([1.0, 0.0]), np.array([0.5, 0.5])
+>>> float(mse(y_true, y_pred)), mse_grad(y_true, y_pred)
+(0.25, array([-0.5,  0.5]))
+>>> loss = BinaryCrossEntropy()
+>>> round(loss.forward(np.array([1, 0]), np.array([0.9, 0.2])), 4)
+0.1643
+>>> loss.backward().round(4)
+array([-0.5556,  0.625 ])
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ import math
 
 from array_api_compat import device
 
-from ._validation import as_float_array, check_finite, check_ndim, check_same_shape
+from ._validation import as_float_array, check_bool, check_finite, check_ndim, check_same_shape
 from .activations import sigmoid, softmax
 from .backend import namespace, to_numpy
 
@@ -27,16 +39,37 @@ from .backend import namespace, to_numpy
 
 
 def mse(y_true, y_pred):
-    """Mean squared error, mean of (ŷ − y)² over all entries.
+    """Mean squared error, the mean of (ŷ − y)² over all entries.
 
-    y_true, y_pred: arrays of the same shape, e.g. (n,) or (n, k). Returns a 0-d array.
+    Parameters
+    ----------
+    y_true : array of shape (n,) or (n, k)
+        Targets y, finite.
+    y_pred : array of y_true's shape
+        Predictions ŷ (a column (n, 1) also meets y_true of shape (n,)).
+
+    Returns
+    -------
+    0-d array
+        In y_pred's floating dtype.
     """
     value, _ = _mse(*_regression_inputs(y_true, y_pred))
     return value
 
 
 def mse_grad(y_true, y_pred):
-    """dMSE/dŷ = 2(ŷ − y) / N, with N the number of entries; shape of y_pred."""
+    """dMSE/dŷ = 2(ŷ − y) / N, with N the number of entries.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays
+        As for `mse`.
+
+    Returns
+    -------
+    array
+        Of y_pred's shape and dtype.
+    """
     y, y_hat = _regression_inputs(y_true, y_pred)
     return _mse_grad(y_hat - y)
 
@@ -57,18 +90,40 @@ def _mse_grad(error):
 def binary_cross_entropy(y_true, y_pred):
     """Binary cross-entropy of probabilities: −mean(y log p + (1 − y) log(1 − p)).
 
-    y_true: labels 0 or 1; y_pred: probabilities p in [0, 1], same shape (e.g. (n,) or (n, 1)).
     p is clipped to [eps, 1 − eps], with eps the machine epsilon of its dtype (2.2e-16 in float64,
     1.2e-7 in float32): the smallest margin for which 1 − eps is still below 1, so log(0) never
     happens and each entry's loss is at most −log(eps) (36.0 in float64, 15.9 in float32).
     For a network's raw scores use `binary_cross_entropy_with_logits`, which needs no clipping.
+
+    Parameters
+    ----------
+    y_true : array of shape (n,) or (n, 1)
+        Labels 0 or 1.
+    y_pred : array of y_true's shape
+        Probabilities p in [0, 1].
+
+    Returns
+    -------
+    0-d array
+        In y_pred's floating dtype.
     """
     value, _ = _bce(*_binary_inputs(y_true, y_pred))
     return value
 
 
 def binary_cross_entropy_grad(y_true, y_pred):
-    """d BCE/dp = (p − y) / (p(1 − p)) / N, evaluated at the clipped p; shape of y_pred."""
+    """d BCE/dp = (p − y) / (p(1 − p)) / N, evaluated at the clipped p.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays
+        As for `binary_cross_entropy`.
+
+    Returns
+    -------
+    array
+        Of y_pred's shape and dtype.
+    """
     y, p = _binary_inputs(y_true, y_pred)
     return _bce_grad(y, _clip_probabilities(p))
 
@@ -87,14 +142,43 @@ def binary_cross_entropy_with_logits(y_true, y_pred):
     """Binary cross-entropy of σ(z) computed from the logits z = y_pred, without forming σ(z).
 
     −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|)), which is exact and
-    never overflows (e^(−|z|) ≤ 1). y_true: labels 0 or 1; y_pred: logits, same shape.
+    never overflows (e^(−|z|) ≤ 1).
+
+    Parameters
+    ----------
+    y_true : array of shape (n,) or (n, 1)
+        Labels 0 or 1.
+    y_pred : array of y_true's shape
+        Logits z, any real numbers.
+
+    Returns
+    -------
+    0-d array
+        In y_pred's floating dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(binary_cross_entropy_with_logits(np.array([1.0, 0.0]), np.array([1000.0, -1000.0])))
+    0.0
     """
     value, _ = _bce_logits(*_logit_inputs(y_true, y_pred))
     return value
 
 
 def binary_cross_entropy_with_logits_grad(y_true, y_pred):
-    """d BCE/dz = (σ(z) − y) / N; shape of y_pred."""
+    """d BCE/dz = (σ(z) − y) / N.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays
+        As for `binary_cross_entropy_with_logits`.
+
+    Returns
+    -------
+    array
+        Of y_pred's shape and dtype.
+    """
     return _bce_logits_grad(*_logit_inputs(y_true, y_pred))
 
 
@@ -114,17 +198,47 @@ def _bce_logits_grad(y, z):
 def cross_entropy(y_true, y_pred):
     """Softmax cross-entropy from logits: −mean over samples of Σ_c y_c log softmax(z)_c.
 
-    y_true: integer class labels of shape (n,) with values 0 … C−1, or one-hot rows of shape (n, C)
-    (any rows of non-negative numbers that sum to 1 work, e.g. smoothed labels).
-    y_pred: logits z of shape (n, C), not probabilities. log softmax is computed as
-    z − max(z) − log Σ e^(z − max(z)) (log-sum-exp), so logits of ±1000 are fine.
+    log softmax is computed as z − max(z) − log Σ e^(z − max(z)) (log-sum-exp), so logits of
+    ±1000 are fine.
+
+    Parameters
+    ----------
+    y_true : array of shape (n,) or (n, C)
+        Integer class labels 0 … C−1, or one-hot rows (any rows of non-negative numbers that sum
+        to 1 work, e.g. smoothed labels).
+    y_pred : array of shape (n, C)
+        Logits z, not probabilities.
+
+    Returns
+    -------
+    0-d array
+        In y_pred's floating dtype.
+
+    Examples
+    --------
+    Equal logits give every one of C classes probability 1/C, so the loss is log C:
+
+    >>> import numpy as np
+    >>> round(float(cross_entropy(np.array([0, 2]), np.zeros((2, 3)))), 4)   # log 3
+    1.0986
     """
     value, _ = _cross_entropy(*_class_inputs(y_true, y_pred))
     return value
 
 
 def cross_entropy_grad(y_true, y_pred):
-    """dCE/dz = (softmax(z) − y_onehot) / n, of shape (n, C)."""
+    """dCE/dz = (softmax(z) − y_onehot) / n.
+
+    Parameters
+    ----------
+    y_true, y_pred : arrays
+        As for `cross_entropy`.
+
+    Returns
+    -------
+    array of shape (n, C)
+        In y_pred's dtype.
+    """
     targets, z = _class_inputs(y_true, y_pred)
     return _cross_entropy_grad(targets, softmax(z, axis=1))
 
@@ -234,31 +348,87 @@ class Loss:
     functions: ``_check(y_true, y_pred) -> (targets, y_pred)``, the checks;
     ``_value(targets, y_pred) -> (0-d loss, saved)`` for checked inputs; and
     ``_gradient(*saved)``.
+
+    A training loop that sees the same targets batch after batch can check them
+    once with `check_targets` and then call `forward_checked`, which skips the
+    checks (`dlkit.train.fit` does).
     """
 
     def __init__(self):
         self._saved = None
 
     def forward(self, y_true, y_pred):
-        """The loss value as a Python float."""
-        return self._forward_checked(*self._check(y_true, y_pred))
+        """The mean loss over the batch, as a Python float.
+
+        Parameters
+        ----------
+        y_true : array
+            Targets, of the shape the loss's function documents.
+        y_pred : array
+            The model's output, e.g. of shape (n,), (n, 1) or (n, C).
+
+        Returns
+        -------
+        float
+        """
+        return self.forward_checked(*self._check(y_true, y_pred))
 
     __call__ = forward
 
     def backward(self):
-        """dL/dy_pred for the inputs of the last forward(), with the shape of y_pred."""
+        """dL/dy_pred for the inputs of the last forward().
+
+        Returns
+        -------
+        array
+            Of the shape and dtype of the last y_pred.
+        """
         if self._saved is None:
             raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
         return self._gradient(*self._saved)
 
-    def _forward_checked(self, targets, y_pred):
-        """forward() for inputs already in `_check`'s form, with no checks (fit's per-batch path)."""
+    def check_targets(self, y_true, y_pred):
+        """`y_true` checked against `y_pred`, in the form `forward_checked` takes.
+
+        That form has y_pred's shape and floating dtype: for CrossEntropy, integer
+        labels become one-hot rows of shape (n, C).
+
+        Parameters
+        ----------
+        y_true : array
+            As for `forward`.
+        y_pred : array
+            An output of the model's shape and dtype.
+
+        Returns
+        -------
+        array
+            The targets, of the shape of y_pred.
+        """
+        targets, _ = self._check(y_true, y_pred)
+        return targets
+
+    def forward_checked(self, targets, y_pred):
+        """`forward` without the checks, for targets made by `check_targets` (or rows of them).
+
+        Nothing is checked, so a wrong input gives a wrong value, not an error.
+
+        Parameters
+        ----------
+        targets : array
+            From `check_targets` (or rows of it).
+        y_pred : array of the targets' shape and dtype
+
+        Returns
+        -------
+        float
+        """
         value, self._saved = self._value(targets, y_pred)
         return float(value)
 
 
 class MSE(Loss):
-    """Mean squared error (see `mse`)."""
+    """Mean squared error as an object (see `mse`): forward(y_true, y_pred) -> float, backward() -> dL/dŷ."""
 
     _check = staticmethod(_regression_inputs)
     _value = staticmethod(_mse)
@@ -266,13 +436,18 @@ class MSE(Loss):
 
 
 class BinaryCrossEntropy(Loss):
-    """Binary cross-entropy of probabilities, or of logits with from_logits=True."""
+    """Binary cross-entropy as an object: of probabilities, or of logits with from_logits=True.
+
+    Parameters
+    ----------
+    from_logits : bool
+        False: y_pred holds probabilities (see `binary_cross_entropy`); True: logits (see
+        `binary_cross_entropy_with_logits`, the stable choice for a network without a final sigmoid).
+    """
 
     def __init__(self, from_logits=False):
         super().__init__()
-        if not isinstance(from_logits, bool):
-            raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
-        self.from_logits = from_logits
+        self.from_logits = check_bool(from_logits, "from_logits")
         if from_logits:
             self._check, self._value, self._gradient = _logit_inputs, _bce_logits, _bce_logits_grad
         else:
@@ -283,7 +458,10 @@ class BinaryCrossEntropy(Loss):
 
 
 class CrossEntropy(Loss):
-    """Softmax cross-entropy from logits (see `cross_entropy`)."""
+    """Softmax cross-entropy from logits as an object (see `cross_entropy`).
+
+    backward() returns (softmax(z) − y_onehot) / n, with the softmax kept from forward().
+    """
 
     _check = staticmethod(_class_inputs)
     _value = staticmethod(_cross_entropy)

@@ -8,6 +8,14 @@ Shapes must match exactly, with one convenience shared with the losses: ``y_true
 (n,) and ``y_pred`` of shape (n, 1) (a network's output column) are read as two (n,) vectors.
 The binary metrics (precision, recall, f1, roc_auc) want labels 0 and 1 (bool, int or
 float arrays holding only those values); the positive class is 1.
+
+Examples
+--------
+>>> import numpy as np
+>>> y_true = np.array([1, 1, 1, 0, 0])
+>>> y_pred = np.array([1, 0, 1, 1, 0])     # TP = 2, FN = 1, FP = 1, TN = 1
+>>> accuracy(y_true, y_pred), precision(y_true, y_pred), recall(y_true, y_pred)
+(0.6, 0.6666666666666666, 0.6666666666666666)
 """
 
 from __future__ import annotations
@@ -65,12 +73,14 @@ def accuracy(y_true, y_pred) -> float:
 
     Parameters
     ----------
-    y_true, y_pred : (n,) integer labels, any number of classes (threshold probabilities
-        or take the argmax of scores first).
+    y_true, y_pred : arrays of shape (n,)
+        Integer labels, any number of classes (threshold probabilities or take the argmax of
+        scores first).
 
     Returns
     -------
-    float in [0, 1].
+    float
+        In [0, 1].
     """
     y_true, y_pred = _pair(y_true, y_pred)
     for y, name in ((y_true, "y_true"), (y_pred, "y_pred")):
@@ -85,8 +95,15 @@ def accuracy(y_true, y_pred) -> float:
 def precision(y_true, y_pred) -> float:
     """Precision TP / (TP + FP): of the points predicted positive, the fraction that are.
 
-    y_true, y_pred : (n,) binary labels. Returns 0.0 when nothing is predicted positive
-    (TP + FP = 0).
+    Parameters
+    ----------
+    y_true, y_pred : arrays of shape (n,)
+        Binary labels 0 and 1.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.0 when nothing is predicted positive (TP + FP = 0).
     """
     tp, fp, _, _ = _confusion(y_true, y_pred)
     return tp / (tp + fp) if tp + fp > 0 else 0.0
@@ -95,8 +112,15 @@ def precision(y_true, y_pred) -> float:
 def recall(y_true, y_pred) -> float:
     """Recall TP / (TP + FN): of the positive points, the fraction predicted positive.
 
-    y_true, y_pred : (n,) binary labels. Returns 0.0 when there are no positive points
-    (TP + FN = 0).
+    Parameters
+    ----------
+    y_true, y_pred : arrays of shape (n,)
+        Binary labels 0 and 1.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.0 when there are no positive points (TP + FN = 0).
     """
     tp, _, fn, _ = _confusion(y_true, y_pred)
     return tp / (tp + fn) if tp + fn > 0 else 0.0
@@ -105,8 +129,16 @@ def recall(y_true, y_pred) -> float:
 def f1(y_true, y_pred) -> float:
     """F1 score, the harmonic mean of precision P and recall R: 2PR / (P + R) = 2TP / (2TP + FP + FN).
 
-    y_true, y_pred : (n,) binary labels. Returns 0.0 when there are neither predicted nor
-    actual positives (TP + FP + FN = 0), and whenever TP = 0.
+    Parameters
+    ----------
+    y_true, y_pred : arrays of shape (n,)
+        Binary labels 0 and 1.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 0.0 when there are neither predicted nor actual positives
+        (TP + FP + FN = 0), and whenever TP = 0.
     """
     tp, fp, fn, _ = _confusion(y_true, y_pred)
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn > 0 else 0.0
@@ -124,13 +156,21 @@ def roc_auc(y_true, scores) -> float:
 
     Parameters
     ----------
-    y_true : (n,) binary labels 0/1.
-    scores : (n,) real scores, larger meaning "more likely positive" (probabilities or logits).
+    y_true : array of shape (n,)
+        Binary labels 0 and 1, both present (the AUC is undefined otherwise).
+    scores : array of shape (n,)
+        Real scores, larger meaning "more likely positive" (probabilities or logits).
 
     Returns
     -------
-    float in [0, 1]: 1 for a perfect ranking, 0 for a reversed one, about 0.5 for a random one.
-    Raises ValueError when y_true holds only one class (the AUC is undefined).
+    float
+        In [0, 1]: 1 for a perfect ranking, 0 for a reversed one, about 0.5 for a random one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> roc_auc(np.array([1, 1, 0, 0]), np.array([0.9, 0.4, 0.4, 0.1]))   # one tie counts ½
+    0.875
     """
     y_true, scores = _pair(y_true, scores, "scores")
     _check_binary(y_true, "y_true")
@@ -152,7 +192,14 @@ def roc_auc(y_true, scores) -> float:
 def rmse(y_true, y_pred) -> float:
     """Root mean squared error sqrt(mean((y_pred − y_true)²)) over all entries.
 
-    y_true, y_pred : arrays of the same shape ((n,) or (n, k)); finite real values.
+    Parameters
+    ----------
+    y_true, y_pred : arrays of shape (n,) or (n, k)
+        Finite real values, of the same shape.
+
+    Returns
+    -------
+    float
     """
     y_true, y_pred = _matched(y_true, y_pred)
     check_finite(y_true, "y_true")

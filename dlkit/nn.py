@@ -10,10 +10,21 @@ shape (n, d): one row per sample. Nothing loops over the samples.
 dL/d(input), as for a network's first layer, whose input is the data: Dense
 then skips that matrix product and returns None (PyTorch's autograd skips it too).
 
-    model = MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=rng)
-    y_hat = model(X)                    # forward, (n, 1)
-    model.zero_grad()
-    model.backward(loss.backward())     # fills p.grad for p in model.parameters()
+Examples
+--------
+One step of backpropagation by hand:
+
+>>> import numpy as np
+>>> from dlkit import datasets, losses
+>>> X, y = datasets.xor(8, rng=0)
+>>> model = MLP([2, 8, 1], activation="tanh", output_activation="sigmoid", rng=0)
+>>> loss = losses.BinaryCrossEntropy()
+>>> y_hat = model(X)                          # forward: (8, 2) -> (8, 1)
+>>> value = loss.forward(y, y_hat)
+>>> model.zero_grad()
+>>> dX = model.backward(loss.backward())      # fills p.grad for p in model.parameters()
+>>> y_hat.shape, dX.shape, [p.grad.shape for p in model.parameters()]
+((8, 1), (8, 2), [(2, 8), (8,), (8, 1), (1,)])
 """
 
 from __future__ import annotations
@@ -25,30 +36,59 @@ import numpy as np
 
 from . import activations
 from . import init as initializers
-from ._validation import as_array, as_float_array, check_count, check_ndim, check_option, check_positive
+from ._validation import (
+    as_array,
+    as_float_array,
+    as_generator,
+    check_bool,
+    check_count,
+    check_finite,
+    check_ndim,
+    check_number,
+    check_option,
+    check_positive,
+    describe,
+)
 from .backend import asarray, device_generator, matmul, namespace, to_numpy, uniform
 
 
 class Parameter:
     """A learnable array and the gradient of the loss with respect to it.
 
-    ``value`` holds the array; ``grad`` has the same shape and dtype, starts at
-    zero and accumulates (+=) during backward passes until ``zero_grad()``.
+    Parameters
+    ----------
+    value : array of any shape
+        Finite floating-point numbers (float32 or float64), of any backend; kept as it is
+        (not copied), and updated in place by the optimizers.
+
+    Attributes
+    ----------
+    value : array
+    grad : array of value's shape and dtype
+        Starts at zero and accumulates (+=) during backward passes until ``zero_grad()``.
     """
 
     def __init__(self, value):
+        value = as_array(value, "value")
+        if not namespace(value).isdtype(value.dtype, "real floating"):
+            raise TypeError(f"value must be an array of floating-point numbers (float32 or float64), "
+                            f"got dtype {value.dtype}")
+        check_finite(value, "value")
         self.value = value
         self.grad = namespace(value).zeros_like(value)
 
     def zero_grad(self) -> None:
-        self.grad[...] = 0.0  # in place: no new array each step
+        """Set ``grad`` to zero, in place (no new array each step)."""
+        self.grad[...] = 0.0
 
     @property
     def shape(self) -> tuple:
+        """The value's shape."""
         return tuple(self.value.shape)
 
     @property
     def dtype(self):
+        """The value's dtype."""
         return self.value.dtype
 
     def __repr__(self) -> str:
@@ -60,14 +100,45 @@ class Module:
 
     Subclasses with parameters override ``parameters()``; containers override
     ``children()`` so that parameters, ``train()`` and ``eval()`` reach their parts.
+    Calling a module is its forward pass: ``model(X)``.
+
+    Attributes
+    ----------
+    training : bool
+        True in training mode (the default), False after ``eval()``.
     """
 
     training = True
 
     def forward(self, X):
+        """The output for a batch X of shape (n, ...); caches what backward needs.
+
+        Parameters
+        ----------
+        X : array of shape (n, d)
+
+        Returns
+        -------
+        array
+            The output, one row per sample.
+        """
         raise NotImplementedError
 
     def backward(self, dout, input_grad=True):
+        """Backpropagate dL/d(output) of the last forward pass; add to each parameter's grad.
+
+        Parameters
+        ----------
+        dout : array of the last output's shape
+            dL/d(output).
+        input_grad : bool
+            Whether dL/d(input) is needed (False for a first layer, whose input is data).
+
+        Returns
+        -------
+        array of the last input's shape, or None
+            dL/d(input); None when input_grad is False and the module skipped it.
+        """
         raise NotImplementedError
 
     def __call__(self, X):
@@ -82,12 +153,13 @@ class Module:
         return [p for child in self.children() for p in child.parameters()]
 
     def zero_grad(self) -> None:
+        """Set the gradient of every parameter to zero, in place."""
         for p in self.parameters():
             p.zero_grad()
 
     def train(self, mode: bool = True):
-        """Training mode (Dropout drops); returns self."""
-        self.training = mode
+        """Training mode (Dropout drops), or evaluation mode with mode=False; returns self."""
+        self.training = check_bool(mode, "mode")
         for child in self.children():
             child.train(mode)
         return self
@@ -100,8 +172,25 @@ class Module:
         return f"{type(self).__name__}()"
 
 
-def _backward(module, dout, input_grad: bool):
-    """module.backward(dout, input_grad), also for a module written as ``backward(self, dout)``."""
+def backward_pass(module, dout, input_grad: bool = True):
+    """``module.backward(dout, input_grad)``, also for a module whose backward takes only `dout`.
+
+    A module written as ``def backward(self, dout)`` (a student's own layer, say)
+    is called without `input_grad`, and then computes dL/dX anyway.
+
+    Parameters
+    ----------
+    module : Module
+    dout : array
+        dL/d(output), of the module's output shape.
+    input_grad : bool
+        Whether dL/d(input) is needed.
+
+    Returns
+    -------
+    array or None
+        dL/d(input), of the module's input shape (None when not needed and skipped).
+    """
     if input_grad or not _takes_input_grad(type(module)):
         return module.backward(dout)
     return module.backward(dout, input_grad=False)
@@ -120,16 +209,33 @@ def _check_int(value, name: str) -> int:
 class Dense(Module):
     """Fully connected layer: out = X @ W + b.
 
+    Shapes: X (n, in_features) -> out (n, out_features); W (in_features, out_features);
+    b (out_features,). X of another numeric dtype (integers, float64 data into a float32
+    layer) is cast to W's dtype.
+
     Parameters
     ----------
     in_features, out_features : int
-    init : "xavier" | "he" | "normal" | "uniform", see `dlkit.init`
-    bias : bool, whether the layer has b
-    rng : numpy.random.Generator or None, for the initial W
-    dtype : "float64" or "float32"
+        Sizes >= 1.
+    init : {"xavier", "he", "normal", "uniform"}
+        How W is drawn, see `dlkit.init`; b starts at 0.
+    bias : bool
+        Whether the layer has b.
+    rng : numpy.random.Generator, int or None
+        Where the initial W comes from.
+    dtype : {"float64", "float32"}
 
-    Shapes: X (n, in_features) -> out (n, out_features); W (in_features, out_features); b (out_features,).
-    X of another numeric dtype (integers, float64 data into a float32 layer) is cast to W's dtype.
+    Attributes
+    ----------
+    W : Parameter of shape (in_features, out_features)
+    b : Parameter of shape (out_features,), or None without bias
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Dense(3, 2, rng=0)
+    >>> layer.W.shape, layer.b.shape, layer(np.ones((5, 3))).shape
+    ((3, 2), (2,), (5, 2))
     """
 
     def __init__(self, in_features, out_features, init="xavier", bias=True, rng=None, dtype="float64"):
@@ -137,7 +243,8 @@ class Dense(Module):
         self.out_features = _check_int(out_features, "out_features")
         draw = initializers.get(init)
         self.W = Parameter(draw((self.in_features, self.out_features), rng=rng, dtype=dtype))
-        self.b = Parameter(asarray(np.zeros(self.out_features), dtype=dtype)) if bias else None
+        has_bias = check_bool(bias, "bias")
+        self.b = Parameter(asarray(np.zeros(self.out_features), dtype=dtype)) if has_bias else None
 
     def parameters(self) -> list:
         return [self.W] if self.b is None else [self.W, self.b]
@@ -151,9 +258,19 @@ class Dense(Module):
         return out
 
     def backward(self, dout, input_grad=True):
-        """dout (n, out_features) -> dX (n, in_features), or None when input_grad is False.
+        """Add X.T @ dout to W.grad and the column sums of dout to b.grad; return dout @ W.T.
 
-        Adds X.T @ dout to W.grad and the column sums of dout to b.grad.
+        Parameters
+        ----------
+        dout : array of shape (n, out_features)
+            dL/d(out) for the X of the last forward pass.
+        input_grad : bool
+            Whether to compute dL/dX (False skips that matrix product).
+
+        Returns
+        -------
+        array of shape (n, in_features), or None
+            dL/dX, or None when input_grad is False.
         """
         self.W.grad += matmul(self._X.T, dout)
         if self.b is not None:
@@ -178,7 +295,17 @@ class Dense(Module):
 
 
 class Activation(Module):
-    """An elementwise activation a = f(z); backward is dout ⊙ f'(z) (f and f' from `dlkit.activations`)."""
+    """An elementwise activation a = f(z); backward is dout ⊙ f'(z) (f and f' from `dlkit.activations`).
+
+    Shapes: z of any shape -> a of z's shape.
+
+    Parameters
+    ----------
+    name : str
+        A name of `dlkit.activations.ACTIVATIONS` (not "softmax": see `Softmax`).
+    **options
+        Keyword arguments of f and f', e.g. beta for "leaky_relu".
+    """
 
     def __init__(self, name: str, **options):
         self.name = name
@@ -198,6 +325,8 @@ class Activation(Module):
 
 
 class Identity(Activation):
+    """a = z (the output layer of a regression network)."""
+
     def __init__(self):
         super().__init__("identity")
 
@@ -210,37 +339,71 @@ class Step(Activation):
 
 
 class Sigmoid(Activation):
+    """a = σ(z) = 1 / (1 + e^(−z))."""
+
     def __init__(self):
         super().__init__("sigmoid")
 
 
 class Tanh(Activation):
+    """a = tanh(z)."""
+
     def __init__(self):
         super().__init__("tanh")
 
 
 class ReLU(Activation):
+    """a = max(0, z)."""
+
     def __init__(self):
         super().__init__("relu")
 
 
 class LeakyReLU(Activation):
+    """a = z for z > 0, beta·z otherwise.
+
+    Parameters
+    ----------
+    beta : float
+        The slope for negative z, >= 0.
+    """
+
     def __init__(self, beta=0.01):
-        super().__init__("leaky_relu", beta=beta)
+        super().__init__("leaky_relu", beta=check_positive(beta, "beta", allow_zero=True))
 
 
 class ELU(Activation):
+    """a = z for z > 0, alpha·(e^z − 1) otherwise.
+
+    Parameters
+    ----------
+    alpha : float
+        >= 0; the output tends to −alpha for very negative z.
+    """
+
     def __init__(self, alpha=1.0):
-        super().__init__("elu", alpha=alpha)
+        super().__init__("elu", alpha=check_positive(alpha, "alpha", allow_zero=True))
 
 
 class GELU(Activation):
+    """a = z·Φ(z), Φ the standard normal CDF.
+
+    Parameters
+    ----------
+    approximate : bool
+        Use the tanh approximation of Φ.
+    """
+
     def __init__(self, approximate=False):
-        super().__init__("gelu", approximate=approximate)
+        super().__init__("gelu", approximate=check_bool(approximate, "approximate"))
 
 
 class Softmax(Module):
-    """Softmax over the last axis; backward is the Jacobian-vector product (softmax_backward)."""
+    """Softmax over the last axis; backward is the Jacobian-vector product (softmax_backward).
+
+    Shapes: z (n, C) -> s (n, C), each row a probability vector. For training with
+    cross-entropy prefer raw scores and `dlkit.losses.CrossEntropy`, which fuses the two.
+    """
 
     def forward(self, z):
         self._s = activations.softmax(z, axis=-1)
@@ -257,17 +420,31 @@ class Dropout(Module):
     identity with no rescaling. The mask comes from uniform draws u in [0, 1),
     made where X lives by a generator seeded from `rng`: keep where u ≥ p. On
     NumPy the draws are exactly ``rng.random(X.shape)``.
+
+    Shapes: X of any shape -> X's shape.
+
+    Parameters
+    ----------
+    p : float
+        The probability of dropping an entry, in [0, 1).
+    rng : numpy.random.Generator, int or None
+        Where the masks come from.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> drop = Dropout(0.5, rng=0)
+    >>> drop(np.ones((2, 4)))                 # kept entries are scaled by 1 / (1 − p)
+    array([[2., 0., 0., 0.],
+           [2., 2., 2., 2.]])
+    >>> drop.eval()(np.ones((2, 4)))          # evaluation mode: the identity
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.]])
     """
 
     def __init__(self, p=0.5, rng=None):
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-            raise TypeError(f"p must be a number in [0, 1), got {type(p).__name__}")
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"p must be in [0, 1) (the probability of dropping an entry), got {p}")
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
-        self.p = float(p)
-        self.rng = np.random.default_rng() if rng is None else rng
+        self.p = check_number(p, "p", 0.0, 1.0, high_open=True)  # the probability of dropping an entry
+        self.rng = as_generator(rng)
         self._generator = None
 
     def forward(self, X):
@@ -289,12 +466,18 @@ class Dropout(Module):
 
 
 class Sequential(Module):
-    """Modules applied one after the other; backward runs them in reverse order."""
+    """Modules applied one after the other; backward runs them in reverse order.
+
+    Parameters
+    ----------
+    *modules : Module
+        In forward order; indexing (``model[0]``) and ``len`` reach them.
+    """
 
     def __init__(self, *modules):
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential takes Modules, got {type(module).__name__} at position {i}")
+                raise TypeError(f"modules[{i}] must be a dlkit.nn.Module, got {describe(module)}")
         self.layers = list(modules)
 
     def children(self) -> list:
@@ -306,10 +489,21 @@ class Sequential(Module):
         return X
 
     def backward(self, dout, input_grad=True):
-        """Each layer's backward, last to first; only the first layer hears `input_grad`."""
+        """Each layer's backward, last to first; only the first layer hears `input_grad`.
+
+        Parameters
+        ----------
+        dout : array of the last output's shape
+        input_grad : bool
+            Whether dL/d(input) is needed.
+
+        Returns
+        -------
+        array of the last input's shape, or None
+        """
         for layer in reversed(self.layers[1:]):
             dout = layer.backward(dout)
-        return _backward(self.layers[0], dout, input_grad) if self.layers else dout
+        return backward_pass(self.layers[0], dout, input_grad) if self.layers else dout
 
     def __getitem__(self, i):
         return self.layers[i]
@@ -323,11 +517,18 @@ class Sequential(Module):
 
 
 class Residual(Module):
-    """Skip connection: out = x + module(x). The gradient flows back along both paths and adds up."""
+    """Skip connection: out = x + module(x). The gradient flows back along both paths and adds up.
+
+    Shapes: x (n, d) -> out (n, d); the module must keep the shape.
+
+    Parameters
+    ----------
+    module : Module
+    """
 
     def __init__(self, module):
         if not isinstance(module, Module):
-            raise TypeError(f"Residual takes a Module, got {type(module).__name__}")
+            raise TypeError(f"module must be a dlkit.nn.Module, got {describe(module)}")
         self.module = module
 
     def children(self) -> list:
@@ -367,22 +568,45 @@ class MLP(Sequential):
     """Multilayer perceptron: Dense layers of the given sizes with an activation between them.
 
     MLP([2, 8, 8, 1]) is Dense(2, 8), act, Dense(8, 8), act, Dense(8, 1)[, output activation].
+    Shapes: X (n, sizes[0]) -> out (n, sizes[-1]).
 
     Parameters
     ----------
-    sizes : sequence of int, [n_inputs, hidden..., n_outputs] (at least two)
-    activation : name of the hidden activation, see ACTIVATION_MODULES
-    output_activation : name of the output activation, or None for none (raw scores)
-    init : "xavier" | "he" | "normal" | "uniform" | None; None picks "he" for the
-        ReLU family (relu, leaky_relu, elu, gelu) and "xavier" otherwise
-    rng : numpy.random.Generator or None
-    dtype : "float64" or "float32"
-    bias : bool, whether the Dense layers have biases
+    sizes : list of int
+        [n_inputs, hidden..., n_outputs], at least two sizes, each >= 1.
+    activation : str
+        The hidden activation, a key of ``ACTIVATION_MODULES``.
+    output_activation : str or None
+        The output activation, or None for none (raw scores, e.g. for CrossEntropy).
+    init : {"xavier", "he", "normal", "uniform"} or None
+        None picks "he" for the ReLU family (relu, leaky_relu, elu, gelu) and "xavier" otherwise.
+    rng : numpy.random.Generator, int or None
+        One Generator draws every layer's weights (an int seeds it once).
+    dtype : {"float64", "float32"}
+    bias : bool
+        Whether the Dense layers have biases.
+
+    Examples
+    --------
+    >>> model = MLP([2, 8, 8, 1], activation="tanh", output_activation="sigmoid", rng=0)
+    >>> model
+    MLP(
+      Dense(2, 8, bias=True),
+      Tanh(),
+      Dense(8, 8, bias=True),
+      Tanh(),
+      Dense(8, 1, bias=True),
+      Sigmoid(),
+    )
+    >>> sum(p.value.size for p in model.parameters())
+    105
     """
 
     def __init__(self, sizes, activation="relu", output_activation=None, init=None, rng=None,
                  dtype="float64", bias=True):
-        sizes = list(sizes)
+        if not isinstance(sizes, (list, tuple)):
+            raise TypeError(f"sizes must be a list of ints such as [2, 8, 1], got {describe(sizes)}")
+        sizes = [_check_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(f"sizes must list at least the input and output sizes, got {sizes}")
         check_option(activation, tuple(ACTIVATION_MODULES), "activation")
@@ -390,7 +614,7 @@ class MLP(Sequential):
             check_option(output_activation, tuple(ACTIVATION_MODULES), "output_activation")
         if init is None:
             init = "he" if activation in _RELU_FAMILY else "xavier"
-        rng = np.random.default_rng() if rng is None else rng
+        rng = as_generator(rng)  # once: an int seed must not give every layer the same draws
         layers = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             layers.append(Dense(n_in, n_out, init=init, bias=bias, rng=rng, dtype=dtype))
@@ -405,16 +629,34 @@ class MLP(Sequential):
 class Perceptron:
     """Rosenblatt's perceptron: ŷ = step(b + x @ w), trained one sample at a time.
 
+    Parameters
+    ----------
+    n_features : int
+        d, the length of each input x, >= 1.
+    rng : numpy.random.Generator, int or None
+        Where the order of the samples in each epoch of `fit` comes from.
+
     Attributes
     ----------
-    w : array (n_features,), starts at 0
-    b : float, starts at 0
-    mistakes_ : list of int, the number of misclassified samples in each epoch of `fit`
+    w : array of shape (n_features,)
+        Starts at 0.
+    b : float
+        Starts at 0.
+    mistakes_ : list of int
+        The number of misclassified samples in each epoch of `fit`.
+
+    Examples
+    --------
+    >>> from dlkit import datasets
+    >>> X, y = datasets.logic_gate("and")
+    >>> perceptron = Perceptron(2, rng=0).fit(X, y, lr=1.0, epochs=10)
+    >>> perceptron.predict(X), perceptron.mistakes_[-1]
+    (array([0, 0, 0, 1]), 0)
     """
 
     def __init__(self, n_features, rng=None):
         self.n_features = _check_int(n_features, "n_features")
-        self.rng = np.random.default_rng() if rng is None else rng
+        self.rng = as_generator(rng)
         self.w = asarray(np.zeros(self.n_features))
         self.b = 0.0
 
@@ -425,7 +667,20 @@ class Perceptron:
         w ← w + lr (y − ŷ) x and b ← b + lr (y − ŷ). Every epoch runs (a later
         epoch with 0 mistakes changes nothing).
 
-        X : (n, n_features) numbers; y : (n,) labels 0 or 1. Returns self.
+        Parameters
+        ----------
+        X : array of shape (n, n_features)
+        y : array of shape (n,)
+            Labels 0 or 1.
+        lr : float
+            The learning rate, > 0.
+        epochs : int
+            Passes over the data, >= 1.
+
+        Returns
+        -------
+        Perceptron
+            self, trained.
         """
         X = self._check_X(X)
         y = as_array(y, "y")
@@ -454,7 +709,17 @@ class Perceptron:
         return self
 
     def predict(self, X):
-        """Labels step(b + X @ w) as an int64 array (n,)."""
+        """Labels step(b + X @ w).
+
+        Parameters
+        ----------
+        X : array of shape (n, n_features)
+
+        Returns
+        -------
+        int64 array of shape (n,)
+            0 or 1 for each row.
+        """
         X = self._check_X(X)
         xp = namespace(X)
         return xp.astype(activations.step(self.b + X @ self.w), xp.int64)

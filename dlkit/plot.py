@@ -4,6 +4,14 @@ Every function draws with matplotlib on the Axes it is given (``ax=...``) or on 
 and returns the Axes so a notebook can add titles or combine panels. Arrays of any backend
 are accepted; they are copied to NumPy for drawing, and the grid points on which a model or
 a function is evaluated are sent to the model's backend.
+
+Examples
+--------
+>>> import matplotlib.pyplot as plt
+>>> ax = loss_curves({"loss": [0.9, 0.5, 0.3], "val_loss": [1.0, 0.7, 0.6]})
+>>> [line.get_label() for line in ax.get_lines()], ax.get_xlabel()
+(['train', 'validation'], 'epoch')
+>>> plt.close("all")
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import activations as _activations
-from ._validation import as_array, check_ndim
+from ._validation import as_array, check_bool, check_count, check_ndim, check_number, describe
 from .backend import asarray, namespace, to_numpy
 
 _CMAP = "coolwarm"
@@ -56,18 +64,29 @@ def decision_boundary(model, X, y, ax=None, resolution: int = 200, threshold: fl
 
     Parameters
     ----------
-    model : an object with ``predict`` (a Perceptron, say) or a function (a Module, a lambda)
-        mapping points (m, 2) to labels (m,), probabilities (m,) or (m, 1), or class
-        scores (m, C), of which the largest wins.
-    X : (n, 2) points.  y : (n,) their labels.
-    resolution : grid points per axis.
-    threshold : for real-valued outputs, the level drawn as the boundary line
-        (0.5 for probabilities; 0 for logits).
+    model : object with ``predict``, or function
+        A Perceptron, say, or a function (a Module, a lambda) mapping points (m, 2) to labels
+        (m,), probabilities (m,) or (m, 1), or class scores (m, C), of which the largest wins.
+    X : array of shape (n, 2)
+        The points.
+    y : array of shape (n,)
+        Their labels.
+    ax : matplotlib Axes or None
+        Where to draw; a new figure when None.
+    resolution : int
+        Grid points per axis, >= 1.
+    threshold : float
+        For real-valued outputs, the level drawn as the boundary line (0.5 for probabilities;
+        0 for logits).
+    cmap : str or matplotlib colormap
 
     Returns
     -------
-    The matplotlib Axes: a filled contour set of the output, the boundary and the points.
+    matplotlib Axes
+        A filled contour set of the output, the boundary and the points.
     """
+    resolution = check_count(resolution, "resolution")
+    threshold = check_number(threshold, "threshold")
     predict = model.predict if callable(getattr(model, "predict", None)) else model
     if not callable(predict):
         raise TypeError(f"model must have a predict method or be a function, got {type(model).__name__}")
@@ -110,14 +129,19 @@ def loss_curves(history, ax=None, log: bool = False):
 
     Parameters
     ----------
-    history : a `dlkit.train.History` (fields ``loss`` and ``val_loss``) or a dict with keys
-        "loss" and, optionally, "val_loss": lists with one value per epoch.
-    log : use a logarithmic loss axis.
+    history : dlkit.train.History or dict
+        Fields (or keys) ``loss`` and, optionally, ``val_loss``: lists with one value per epoch.
+    ax : matplotlib Axes or None
+        Where to draw; a new figure when None.
+    log : bool
+        Use a logarithmic loss axis.
 
     Returns
     -------
-    The Axes, with one line per curve (x = epochs 1, 2, ...).
+    matplotlib Axes
+        One line per curve (x = epochs 1, 2, ...).
     """
+    log = check_bool(log, "log")
     ax = _axes(ax)
     curves = {"train": _field(history, "loss"), "validation": _field(history, "val_loss")}
     if curves["train"] is None or len(curves["train"]) == 0:
@@ -153,15 +177,18 @@ def activation_curves(activations, z_range=(-5.0, 5.0), axes=None):
 
     Parameters
     ----------
-    activations : a name from `dlkit.activations` ("sigmoid"), an (f, f_grad) pair, a
-        function f alone (its derivative is then taken by centred differences), or a list
-        of these.
-    z_range : (low, high) of the z axis.
-    axes : two Axes to draw on; a new 1 × 2 figure when None.
+    activations : str, (function, function), function, or a list of these
+        A name from `dlkit.activations` ("sigmoid"), an (f, f_grad) pair, or a function f
+        alone (its derivative is then taken by centred differences).
+    z_range : (float, float)
+        (low, high) of the z axis.
+    axes : (Axes, Axes) or None
+        Two Axes to draw on; a new 1 × 2 figure when None.
 
     Returns
     -------
-    (ax_f, ax_grad): one line per activation on each.
+    (Axes, Axes)
+        (ax_f, ax_grad), with one line per activation on each.
     """
     single = (
         isinstance(activations, str)
@@ -187,13 +214,17 @@ def gradient_norms(history, ax=None):
 
     Parameters
     ----------
-    history : a `dlkit.train.History` (field ``grad_norms``) or a dict mapping a layer
-        name to a list of norms, one per epoch (or per step).
+    history : dlkit.train.History or dict
+        A History (field ``grad_norms``) or a dict mapping a layer name to a list of norms,
+        one per epoch (or per step).
+    ax : matplotlib Axes or None
+        Where to draw; a new figure when None.
 
     Returns
     -------
-    The Axes, one line per layer, y axis in log scale: vanishing gradients show as lines
-    that sit decades below the others.
+    matplotlib Axes
+        One line per layer, y axis in log scale: vanishing gradients show as lines that sit
+        decades below the others.
     """
     norms = history if isinstance(history, dict) else getattr(history, "grad_norms", None)
     if not norms:
@@ -218,18 +249,33 @@ def optimizer_trajectories(
 
     Parameters
     ----------
-    f : function mapping points of shape (m, 2) to values of shape (m,), e.g. Rosenbrock
+    f : function
+        Maps points of shape (m, 2) to values of shape (m,), e.g. Rosenbrock
         ``lambda w: (1 - w[:, 0])**2 + 100 * (w[:, 1] - w[:, 0]**2)**2``.
-    trajectories : dict mapping a name ("SGD", "Adam") to the visited points, shape (steps, 2).
-    xlim, ylim : (low, high) of each axis; by default the box around all paths.
-    minimum : optional (x1, x2) to mark with a star.
-    levels : number of contour lines, placed at quantiles of f on the grid so that both the
+    trajectories : dict str -> array of shape (steps, 2)
+        Each optimiser's name ("SGD", "Adam") and the points it visited.
+    ax : matplotlib Axes or None
+        Where to draw; a new figure when None.
+    xlim, ylim : (float, float) or None
+        (low, high) of each axis; by default the box around all paths.
+    minimum : (float, float) or None
+        A point (x1, x2) to mark with a star.
+    resolution : int
+        Grid points per axis, >= 1.
+    levels : int
+        The number of contour lines, placed at quantiles of f on the grid so that both the
         steep walls and the flat valley get some.
 
     Returns
     -------
-    The Axes: a contour set and one line per trajectory (its start marked by a square).
+    matplotlib Axes
+        A contour set and one line per trajectory (its start marked by a square).
     """
+    resolution = check_count(resolution, "resolution")
+    levels = check_count(levels, "levels")
+    if not isinstance(trajectories, dict):
+        raise TypeError(f"trajectories must be a dict name -> points of shape (steps, 2), "
+                        f"got {describe(trajectories)}")
     paths = {name: _points(path, f"trajectories[{name!r}]") for name, path in trajectories.items()}
     if not paths:
         raise ValueError("trajectories is empty: expected a dict name -> points of shape (steps, 2)")

@@ -249,7 +249,7 @@ def test_get_returns_the_function_and_its_derivative():
 
 def test_get_rejects_unknown_names_listing_the_known_ones():
     with pytest.raises(
-        ValueError, match="unknown activation 'rellu'; known activations: identity, step, sigmoid, tanh, relu"
+        ValueError, match="unknown activation 'rellu'; expected one of 'identity', 'step', 'sigmoid', 'tanh'"
     ):
         A.get("rellu")
     with pytest.raises(TypeError, match="string"):
@@ -261,9 +261,9 @@ def test_get_rejects_unknown_names_listing_the_known_ones():
 
 @pytest.mark.parametrize(("name", "f", "f_grad", "kwargs"), ELEMENTWISE, ids=ELEMENTWISE_IDS)
 def test_strings_are_refused(name, f, f_grad, kwargs):
-    with pytest.raises(TypeError, match="z must hold numbers, got dtype"):
+    with pytest.raises(TypeError, match="z must be an array of numbers, got"):
         f(np.array(["1", "2"]), **kwargs)
-    with pytest.raises(TypeError, match="z must hold numbers"):
+    with pytest.raises(TypeError, match="z must be an array of numbers"):
         f_grad("abc", **kwargs)
 
 
@@ -272,9 +272,9 @@ def test_bad_parameters_are_refused():
         A.leaky_relu(np.ones(2), beta=-0.1)
     with pytest.raises(TypeError, match="alpha must be a number, got str"):
         A.elu_grad(np.ones(2), alpha="1")
-    with pytest.raises(TypeError, match="approximate must be True or False, got 'tanh'"):
+    with pytest.raises(TypeError, match="approximate must be True or False, got str 'tanh'"):
         A.gelu(np.ones(2), approximate="tanh")
-    with pytest.raises(TypeError, match="must be real"):
+    with pytest.raises(TypeError, match="must be an array of real numbers"):
         A.tanh(np.ones(2, dtype=complex))
 
 

@@ -145,7 +145,7 @@ def test_regression_follows_the_linear_model():
 
 @pytest.mark.parametrize("name", GENERATORS)
 def test_bad_sizes_are_refused(name):
-    with pytest.raises(ValueError, match="n must be > 0"):
+    with pytest.raises(ValueError, match="n must be an int >= 1, got 0"):
         GENERATORS[name](n=0, rng=0)
     with pytest.raises(TypeError, match="n must be an int"):
         GENERATORS[name](n=10.5, rng=0)
@@ -160,7 +160,7 @@ def test_negative_noise_is_refused(name):
 def test_other_bad_arguments():
     with pytest.raises(ValueError, match="factor"):
         datasets.circles(factor=1.5, rng=0)
-    with pytest.raises(ValueError, match="n_classes must be > 0"):
+    with pytest.raises(ValueError, match="n_classes must be an int >= 1"):
         datasets.spirals(n_classes=0, rng=0)
     with pytest.raises(ValueError, match="centers must be 2-D"):
         datasets.blobs(centers=[1.0, 2.0], rng=0)

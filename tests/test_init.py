@@ -65,9 +65,16 @@ def test_unknown_name_lists_the_known_ones():
         init.get("glorot")
 
 
-@pytest.mark.parametrize("shape", [(0, 3), (3, -1), (2.5, 3), ("a", 3)])
-def test_bad_shapes(shape):
-    with pytest.raises(ValueError, match="positive integers"):
+@pytest.mark.parametrize("shape", [(0, 3), (3, -1)])
+def test_shapes_of_non_positive_sizes_are_a_value_error(shape):
+    with pytest.raises(ValueError, match=r"shape must be a tuple of positive ints, got \("):
+        init.xavier_normal(shape, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(("shape", "came"),
+                         [((2.5, 3), "float 2.5"), (("a", 3), "str 'a'"), ("ab", "str 'ab'"), (None, "None")])
+def test_shapes_of_other_things_than_ints_are_a_type_error(shape, came):
+    with pytest.raises(TypeError, match=f"shape must be a tuple of ints, got {came}"):
         init.xavier_normal(shape, np.random.default_rng(0))
 
 
@@ -81,5 +88,5 @@ def test_bad_std_dtype_and_rng():
         init.normal((2, 2), -1.0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="dtype"):
         init.normal((2, 2), 1.0, np.random.default_rng(0), dtype="int64")
-    with pytest.raises(TypeError, match="Generator"):
-        init.he_normal((2, 2), rng=0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
+        init.he_normal((2, 2), rng=0.5)

@@ -100,6 +100,7 @@ def test_rmse_by_hand():
 def test_arrays_from_other_backends(backend):
     from dlkit.backend import asarray
 
+    pytest.importorskip(backend, reason=f"{backend} is optional; its backend case needs it")
     with use_backend(backend):
         y_true, y_pred = asarray(Y_TRUE), asarray(Y_PRED)
         scores = asarray(np.array([0.8, 0.5, 0.5, 0.5, 0.2]))
@@ -144,7 +145,7 @@ def test_roc_auc_bad_input():
 def test_other_bad_input():
     with pytest.raises(ValueError, match="whole numbers.*threshold"):
         metrics.accuracy([0, 1], [0.2, 0.9])  # probabilities where labels were expected
-    with pytest.raises(TypeError, match="must hold numbers"):
+    with pytest.raises(TypeError, match="must be an array of numbers"):
         metrics.accuracy(["a", "b"], [0, 1])
     with pytest.raises(ValueError, match="empty"):
         metrics.f1([], [])

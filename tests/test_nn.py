@@ -217,8 +217,8 @@ def test_dropout_rejects_p_outside_0_1(p):
 def test_dropout_rejects_non_numbers():
     with pytest.raises(TypeError, match="p must be a number"):
         nn.Dropout("0.5")
-    with pytest.raises(TypeError, match="Generator"):
-        nn.Dropout(0.5, rng=42)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator, an int seed or None"):
+        nn.Dropout(0.5, rng=np.random.RandomState(42))
 
 
 # --- Perceptron ----------------------------------------------------------------------------------
@@ -374,10 +374,14 @@ def test_bad_constructor_arguments():
         nn.Dense(2, 2.5)
     with pytest.raises(ValueError, match="at least the input and output sizes"):
         nn.MLP([3])
-    with pytest.raises(TypeError, match="Sequential takes Modules"):
+    with pytest.raises(TypeError, match=r"modules\[1\] must be a dlkit.nn.Module, got ufunc tanh"):
         nn.Sequential(nn.ReLU(), np.tanh)
-    with pytest.raises(TypeError, match="Residual takes a Module"):
+    with pytest.raises(TypeError, match="module must be a dlkit.nn.Module, got ufunc tanh"):
         nn.Residual(np.tanh)
+    with pytest.raises(TypeError, match=r"sizes\[1\] must be an int, got float 8.0"):
+        nn.MLP([2, 8.0, 1])
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        nn.LeakyReLU(-0.5)  # refused when the module is made, not at its first forward pass
 
 
 def test_residual_needs_matching_shapes():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dlkit import optim
-from dlkit.nn import Parameter
+from dlkit.nn import MLP, Parameter
 
 A = np.array([1.0, 25.0])  # f(w) = ½ Σ a_i w_i²: an ill-conditioned quadratic (condition number 25)
 
@@ -247,31 +247,204 @@ def test_schedules_match_torch():
             np.testing.assert_allclose(schedule.step(), reference.get_last_lr()[0], rtol=1e-12)
 
 
-# --- bad hyper-parameters -------------------------------------------------------------------------
+# --- state per parameter, state_dict / load_state_dict --------------------------------------------
+
+STATE_NAMES = {
+    "sgd": (lambda ps: optim.SGD(ps, lr=0.1), ()),
+    "momentum": (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), ("momentum_buffer",)),
+    "adagrad": (lambda ps: optim.AdaGrad(ps), ("sum_sq",)),
+    "rmsprop": (lambda ps: optim.RMSProp(ps), ("square_avg",)),
+    "adam": (lambda ps: optim.Adam(ps), ("exp_avg", "exp_avg_sq")),
+    "adamw": (lambda ps: optim.AdamW(ps), ("exp_avg", "exp_avg_sq")),
+}
+
+
+@pytest.mark.parametrize("name", STATE_NAMES)
+def test_state_is_kept_per_parameter_under_torchs_names(name):
+    make, names = STATE_NAMES[name]
+    params = [Parameter(np.ones((3, 2), dtype=np.float32)), Parameter(np.ones(2, dtype=np.float32))]
+    optimizer = make(params)
+    assert list(optimizer.state) == params
+    for p in params:
+        assert tuple(optimizer.state[p]) == names
+        for array in optimizer.state[p].values():
+            assert array.shape == p.shape and array.dtype == np.float32 and not np.any(array)
+
+
+def test_adam_state_holds_the_running_averages_of_the_gradient_and_its_square():
+    p, g1, g2 = Parameter(np.zeros(2)), np.array([2.0, -4.0]), np.array([6.0, 8.0])
+    optimizer = optim.Adam([p], betas=(0.5, 0.75))
+    for g in (g1, g2):
+        p.grad[...] = g
+        optimizer.step()
+    np.testing.assert_allclose(optimizer.state[p]["exp_avg"], 0.5 * (0.5 * g1) + 0.5 * g2, rtol=1e-15)
+    expected_sq = 0.75 * (0.25 * g1**2) + 0.25 * g2**2
+    np.testing.assert_allclose(optimizer.state[p]["exp_avg_sq"], expected_sq, rtol=1e-15)
+
+
+RESUMABLE = {
+    "momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "adagrad": lambda ps: optim.AdaGrad(ps, lr=0.1, weight_decay=0.01),
+    "rmsprop": lambda ps: optim.RMSProp(ps, lr=0.01, alpha=0.9),
+    "adam": lambda ps: optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), weight_decay=0.1),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+}
+
+
+def _run(optimizer, params, steps, rng):
+    """`steps` steps on ½‖M W − T‖² + ½‖b − c‖², gradients written out."""
+    M, T, c = rng.normal(size=(5, 3)), rng.normal(size=(5, 2)), rng.normal(size=2)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        params[0].grad += M.T @ (M @ params[0].value - T)
+        params[1].grad += params[1].value - c
+        optimizer.step()
+
+
+@pytest.mark.parametrize("name", RESUMABLE)
+def test_save_after_k_steps_load_into_a_fresh_optimizer_and_continue_is_the_uninterrupted_run(name):
+    make, k, more = RESUMABLE[name], 7, 9
+    start = [np.random.default_rng(1).normal(size=(3, 2)), np.random.default_rng(2).normal(size=2)]
+
+    params = [Parameter(a.copy()) for a in start]  # the uninterrupted run: k + more steps
+    optimizer = make(params)
+    _run(optimizer, params, k, np.random.default_rng(0))
+    saved, saved_values = optimizer.state_dict(), [p.value.copy() for p in params]
+    _run(optimizer, params, more, np.random.default_rng(0))
+
+    resumed = [Parameter(v.copy()) for v in saved_values]  # a new process: weights and optimizer state loaded
+    fresh = make(resumed)
+    fresh.load_state_dict(saved)
+    assert fresh.t == k
+    _run(fresh, resumed, more, np.random.default_rng(0))
+    for p, q in zip(params, resumed, strict=True):
+        np.testing.assert_array_equal(q.value, p.value)
+
+
+def test_a_state_dict_is_a_snapshot_and_loading_copies():
+    p = Parameter(np.ones(2))
+    optimizer = optim.Adam([p])
+    p.grad[...] = 1.0
+    optimizer.step()
+    saved = optimizer.state_dict()
+    assert saved["step"] == 1
+    assert saved["hyperparameters"] == {"lr": 0.001, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
+    before = saved["state"][0]["exp_avg"].copy()
+    optimizer.step()
+    np.testing.assert_array_equal(saved["state"][0]["exp_avg"], before)  # later steps leave it alone
+    other = optim.Adam([Parameter(np.ones(2))])
+    other.load_state_dict(saved)
+    saved["state"][0]["exp_avg"][...] = 99.0
+    assert not np.any(other.state[other.params[0]]["exp_avg"] == 99.0)
+
+
+def test_load_state_dict_restores_a_scheduled_learning_rate_and_float32_state():
+    p = Parameter(np.ones(2, dtype=np.float32))
+    optimizer = optim.SGD([p], lr=1.0, momentum=0.5)
+    schedule = optim.StepLR(optimizer, step_size=1, gamma=0.5)
+    p.grad[...] = 1.0
+    optimizer.step()
+    schedule.step()
+    fresh = optim.SGD([Parameter(np.ones(2, dtype=np.float32))], lr=1.0, momentum=0.5)
+    fresh_schedule = optim.StepLR(fresh, step_size=1, gamma=0.5)
+    fresh.load_state_dict(optimizer.state_dict())
+    fresh_schedule.load_state_dict(schedule.state_dict())
+    assert fresh.lr == 0.5 and fresh_schedule.step() == schedule.step() == 0.25
+    assert fresh.state[fresh.params[0]]["momentum_buffer"].dtype == np.float32
+
 
 @pytest.mark.parametrize(
-    ("make", "message"),
+    ("state_dict", "error", "message"),
     [
-        (lambda ps: optim.SGD(ps, lr=-0.1), "lr must be in"),
-        (lambda ps: optim.SGD(ps, lr="fast"), "lr must be a number"),
-        (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.5), "momentum must be in"),
-        (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
-        (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1.0), "weight_decay must be in"),
-        (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), r"betas\[0\] must be in \[0.0, 1.0\)"),
-        (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), r"betas\[1\] must be in"),
-        (lambda ps: optim.Adam(ps, betas=0.9), "betas must be a pair"),
-        (lambda ps: optim.Adam(ps, eps=0.0), r"eps must be in \(0.0"),
-        (lambda ps: optim.AdaGrad(ps, eps=-1e-10), "eps must be in"),
-        (lambda ps: optim.RMSProp(ps, alpha=1.0), "alpha must be in"),
-        (lambda ps: optim.AdamW(ps, lr=float("nan")), "lr must be in"),
-        (lambda ps: optim.StepLR(optim.SGD(ps, lr=0.1), step_size=0), "step_size must be an integer >= 1"),
-        (lambda ps: optim.StepLR(optim.SGD(ps, lr=0.1), step_size=2, gamma=2.0), "gamma must be in"),
-        (lambda ps: optim.CosineAnnealingLR(optim.SGD(ps, lr=0.1), T_max=0), "T_max must be an integer"),
+        ([1, 2], TypeError, "state_dict must be a dict made by Optimizer.state_dict(), got list"),
+        ({"step": 1}, ValueError, "state_dict must have the keys 'step', 'hyperparameters' and 'state'"),
+        (optim.SGD([Parameter(np.zeros(2))], lr=0.1).state_dict(), ValueError,
+         "state_dict is for another optimizer"),
+        (optim.Adam([Parameter(np.zeros(2)), Parameter(np.zeros(2))]).state_dict(), ValueError,
+         "holds the state of 2 parameters, this optimizer has 1"),
+        (optim.Adam([Parameter(np.zeros(3))]).state_dict(), ValueError,
+         "state_dict['state'][0]['exp_avg'] has shape (3,), its parameter has shape (2,)"),
+    ],
+    ids=["not-a-dict", "missing-keys", "other-optimizer", "other-count", "other-shape"],
+)
+def test_load_state_dict_refuses_a_state_it_cannot_continue_from(state_dict, error, message):
+    optimizer = optim.Adam([Parameter(np.zeros(2))])
+    with pytest.raises(error) as raised:
+        optimizer.load_state_dict(state_dict)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "old", "new"),
+    [(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), "b", "momentum_buffer"),
+     (lambda ps: optim.AdaGrad(ps), "r", "sum_sq"),
+     (lambda ps: optim.RMSProp(ps), "v", "square_avg"),
+     (lambda ps: optim.Adam(ps), "m", "exp_avg"),
+     (lambda ps: optim.Adam(ps), "v", "exp_avg_sq")],
+)
+def test_old_state_names_still_work_with_a_deprecation_warning(make, old, new):
+    p = Parameter(np.ones(2))
+    optimizer = make([p])
+    p.grad[...] = 1.0
+    optimizer.step()
+    with pytest.warns(DeprecationWarning, match=f"use optimizer.state\\[p\\]\\['{new}'\\]"):
+        buffers = getattr(optimizer, old)
+    assert len(buffers) == 1 and buffers[0] is optimizer.state[p][new]
+
+
+def test_adamw_shares_adams_step_loop_and_differs_only_in_the_decay():
+    assert "step" not in vars(optim.AdamW) and "_update" not in vars(optim.AdamW)
+    # With λ = 0 the two are the same optimizer.
+    runs = []
+    for make in (lambda ps: optim.Adam(ps, lr=0.01), lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.0)):
+        params = [Parameter(np.ones((3, 2))), Parameter(np.ones(2))]
+        _run(make(params), params, 5, np.random.default_rng(0))
+        runs.append([p.value for p in params])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_parameter_listed_twice_is_refused():
+    p = Parameter(np.zeros(2))
+    with pytest.raises(ValueError, match=r"params\[1\] is params\[0\]"):
+        optim.SGD([p, p], lr=0.1)
+
+
+# --- bad hyper-parameters -------------------------------------------------------------------------
+
+def sgd(params):
+    return optim.SGD(params, lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda ps: optim.SGD(ps, lr=-0.1), ValueError, "lr must be >= 0, got -0.1"),
+        (lambda ps: optim.SGD(ps, lr="fast"), TypeError, "lr must be a number, got str 'fast'"),
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.5), ValueError, "momentum must be >= 0, got -0.5"),
+        (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), ValueError, "nesterov=True needs momentum > 0"),
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=1), TypeError,
+         "nesterov must be True or False, got int 1"),
+        (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1.0), ValueError, "weight_decay must be >= 0"),
+        (lambda ps: optim.Adam(ps, betas=(1.0, 0.999)), ValueError, "betas[0] must be in [0, 1), got 1.0"),
+        (lambda ps: optim.Adam(ps, betas=(0.9, -0.1)), ValueError, "betas[1] must be in [0, 1), got -0.1"),
+        (lambda ps: optim.Adam(ps, betas=0.9), TypeError, "betas must be a pair (beta1, beta2), got float"),
+        (lambda ps: optim.Adam(ps, betas=(0.9, 0.99, 0.9)), ValueError, "betas must be a pair, got 3 values"),
+        (lambda ps: optim.Adam(ps, eps=0.0), ValueError, "eps must be > 0, got 0.0"),
+        (lambda ps: optim.AdaGrad(ps, eps=-1e-10), ValueError, "eps must be > 0"),
+        (lambda ps: optim.RMSProp(ps, alpha=1.0), ValueError, "alpha must be in [0, 1), got 1.0"),
+        (lambda ps: optim.AdamW(ps, lr=float("nan")), ValueError, "lr must be >= 0, got nan"),
+        (lambda ps: optim.StepLR(sgd(ps), step_size=0), ValueError, "step_size must be an int >= 1, got 0"),
+        (lambda ps: optim.StepLR(sgd(ps), step_size=2.5), TypeError, "step_size must be an int, got float"),
+        (lambda ps: optim.StepLR(sgd(ps), 2, gamma=2.0), ValueError, "gamma must be in [0, 1], got 2.0"),
+        (lambda ps: optim.CosineAnnealingLR(sgd(ps), T_max=0), ValueError, "T_max must be an int >= 1"),
+        (lambda ps: optim.CosineAnnealingLR(sgd(ps), T_max=3.0), TypeError, "T_max must be an int, got f"),
     ],
 )
-def test_bad_hyper_parameters_raise(make, message):
-    with pytest.raises((ValueError, TypeError), match=message):
+def test_bad_hyper_parameters_raise(make, error, message):
+    with pytest.raises(error) as raised:
         make([Parameter(np.zeros(2))])
+    assert message in str(raised.value)
 
 
 def test_bad_params_raise():
@@ -279,5 +452,7 @@ def test_bad_params_raise():
         optim.SGD([], lr=0.1)
     with pytest.raises(TypeError, match=r"params\[0\] must have .value and .grad"):
         optim.Adam([np.zeros(3)])
+    with pytest.raises(TypeError, match=r"params must be an iterable of Parameters such as model.parameters"):
+        optim.Adam(MLP([2, 1], rng=0))
     with pytest.raises(TypeError, match="optimizer must be a dlkit.optim.Optimizer"):
         optim.StepLR("sgd", step_size=1)

@@ -242,6 +242,7 @@ def test_plots_of_a_real_training_run():
 def test_decision_boundary_evaluates_the_grid_on_the_models_backend_and_dtype(backend):
     from dlkit import nn
 
+    pytest.importorskip(backend, reason=f"{backend} is optional; its backend case needs it")
     with use_backend(backend):
         model = nn.MLP([2, 4, 1], output_activation="sigmoid", rng=np.random.default_rng(0), dtype="float32")
     X, y = datasets.xor(n=20, rng=0)  # NumPy data, float64

@@ -314,17 +314,27 @@ def test_progress_bar_only_when_asked_or_interactive(capsys):
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        (dict(epochs=0), ValueError, "epochs must be an integer >= 1"),
+        (dict(epochs=0), ValueError, "epochs must be an int >= 1, got 0"),
+        (dict(epochs=2.5), TypeError, "epochs must be an int, got float 2.5"),
+        (dict(shuffle="yes"), TypeError, "shuffle must be True or False, got str 'yes'"),
+        (dict(progress=1), TypeError, "progress must be True or False, got int 1"),
+        (dict(metrics="accuracy"), TypeError, "metrics must be a list of names or functions"),
+        (dict(callbacks=EarlyStopping(3)), TypeError, r"callbacks must be a list .*got EarlyStopping"),
+        (dict(loss=losses.mse), TypeError, "loss must be a loss object such as dlkit.losses.MSE"),
+        (dict(loss=losses.MSE), TypeError, "got the class MSE itself"),
+        (dict(optimizer="adam"), TypeError, r"optimizer must be a dlkit.optim optimizer .*, got str"),
+        (dict(scheduler=0.5), TypeError, "scheduler must be a schedule"),
         (dict(batch_size=0), ValueError, "batch_size must be between 1 and the number of samples 10, got 0"),
         (dict(batch_size=11), ValueError, "between 1 and the number of samples 10, got 11"),
         (dict(batch_size=2.5), TypeError, "batch_size must be None"),
         (dict(y=np.zeros(9)), ValueError, "X and y must have the same number of samples, got 10 and 9"),
         (dict(X=np.zeros(10)), ValueError, "X must be 2-D"),
         (dict(X=np.full((10, 3), np.nan)), ValueError, "X must be finite"),
-        (dict(rng=42), TypeError, "rng must be a numpy.random.Generator"),
+        (dict(rng=4.2), TypeError, "rng must be a numpy.random.Generator, an int seed or None"),
         (dict(metrics=["accurcy"]), ValueError, "unknown metric 'accurcy'"),
         (dict(callbacks=[print]), TypeError, "callbacks must be dlkit.train.Callback"),
-        (dict(validation_data=np.zeros((3, 3))), ValueError, "validation_data must be a pair"),
+        (dict(validation_data=np.zeros((3, 3))), TypeError, "validation_data must be a pair .* got ndarray"),
+        (dict(validation_data=(X_XOR, Y_XOR, Y_XOR)), ValueError, "must be a pair .* got 3 items"),
         (dict(validation_data=(np.zeros((3, 3)), np.zeros(2))), ValueError, "X_val and y_val must have"),
         (dict(l2=-1.0), ValueError, "l2 must be >= 0"),
         (dict(clip_norm=0.0), ValueError, "clip_norm must be > 0"),
@@ -342,8 +352,12 @@ def test_bad_arguments_raise(kwargs, error, message):
 
 
 def test_early_stopping_bad_arguments():
-    with pytest.raises(ValueError, match="patience must be an integer >= 0"):
+    with pytest.raises(ValueError, match="patience must be an int >= 0, got -1"):
         EarlyStopping(patience=-1)
+    with pytest.raises(TypeError, match="patience must be an int, got float 2.5"):
+        EarlyStopping(patience=2.5)
+    with pytest.raises(TypeError, match="restore_best must be True or False"):
+        EarlyStopping(restore_best="yes")
     with pytest.raises(ValueError, match="min_delta must be >= 0"):
         EarlyStopping(patience=2, min_delta=-0.1)
 
