@@ -36,6 +36,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ._validation import as_generator, check_positive, describe
+
 __all__ = ["CheckFailed", "check_close", "check_function", "random_arrays"]
 
 # Taken when the notebook's first cell imports this module, before any student code runs: a student cell
@@ -75,6 +77,9 @@ def check_close(name, got, expected, inputs=None, hint=None, rtol=None, atol=1e-
         Also require the floating-point dtype of `expected` (float32 in, float32 out).
     """
     __tracebackhide__ = True  # pytest leaves this frame out of tracebacks: the message says it all
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {describe(name)}")
+    _check_tolerances(rtol, atol)
     problem = _diagnose(got, expected, rtol, atol, check_dtype=check_dtype)
     if problem is not None:
         raise CheckFailed(_message(name, problem, got, expected, inputs, hint))
@@ -118,6 +123,14 @@ def check_function(student_fn, reference_fn, cases, *, name=None, output_names=N
         Tolerances, as in `check_close`.
     """
     __tracebackhide__ = True
+    for argument, value in (("student_fn", student_fn), ("reference_fn", reference_fn)):
+        if not callable(value):
+            raise TypeError(f"{argument} must be a function, got {describe(value)}")
+    if not isinstance(cases, (list, tuple)) or not all(isinstance(case, tuple) for case in cases):
+        raise TypeError(f"cases must be a list of tuples of arguments, got {describe(cases)}")
+    if not cases:
+        raise ValueError("cases must hold at least one case (a tuple of arguments), got []")
+    _check_tolerances(rtol, atol)
     name = name or getattr(student_fn, "__name__", "your function")
     forbidden = (reference_fn,) if forbidden is None else tuple(forbidden)
     uses = dict(uses or {})
@@ -147,6 +160,8 @@ def random_arrays(rng, shapes=((5,), (3, 4), (2, 3, 4)), dtypes=("float64", "flo
     Values are normal with standard deviation `scale`; integer arrays are those values
     truncated, so they contain zeros.
     """
+    rng = as_generator(rng)
+    check_positive(scale, "scale")
     return [(scale * rng.standard_normal(shape)).astype(dtype) for shape in shapes for dtype in dtypes]
 
 
@@ -210,6 +225,12 @@ def _diagnose(got, expected, rtol, atol, check_dtype=False, length_hint=None):
     where = f" at index {tuple(int(i) for i in worst)}" if difference.ndim else ""
     return (f"{int(np.sum(~close))} of {close.size} value(s) differ; the largest difference is "
             f"{abs(float(difference[worst])):.4g}{where}.", None)
+
+
+def _check_tolerances(rtol, atol):
+    if rtol is not None:
+        check_positive(rtol, "rtol", allow_zero=True)
+    check_positive(atol, "atol", allow_zero=True)
 
 
 def _shape_problem(got, expected, expected_is_array):
