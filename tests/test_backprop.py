@@ -182,7 +182,10 @@ def test_two_layer_backward_refuses_labels_other_than_0_and_1():
 # --- the lecture's graphs ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("w", "b", "x", "y"), np.random.default_rng(3).normal(scale=2.0, size=(5, 4)).tolist())
+GRAPH_CASES = np.random.default_rng(3).normal(scale=2.0, size=(5, 4)).tolist()
+
+
+@pytest.mark.parametrize(("w", "b", "x", "y"), GRAPH_CASES)
 def test_graph_forward_backward_matches_numerical_derivatives(w, b, x, y):
     y_hat, e, loss, dw, db = backprop.graph_forward_backward(w, b, x, y)
     assert (y_hat, e, loss) == pytest.approx((w * x + b, w * x + b - y, (w * x + b - y) ** 2))
