@@ -231,3 +231,35 @@ def test_computational_graph_draws_a_box_per_node_an_arrow_per_edge_and_the_grad
 def test_computational_graph_needs_a_position_for_every_node():
     with pytest.raises(ValueError, match=r"no position for node\(s\) \['y'\]"):
         plot.computational_graph({"x": (0, 0)}, [("x", "y")], {"x": 1.0})
+
+
+# --- the array API standard -----------------------------------------------------------------------
+
+
+def test_the_layer_functions_follow_the_array_api_standard():
+    # array-api-strict refuses NumPy-only idioms: the same code runs on CuPy and PyTorch.
+    import array_api_strict
+
+    from dlkit.backend import to_numpy
+
+    rng = np.random.default_rng(5)
+    X, W1, b1, W2, b2 = (rng.normal(size=shape) for shape in ((4, 2, 3), (6, 5), (5,), (5, 1), (1,)))
+    y = np.array([[0.0], [1.0], [1.0], [0.0]])
+    strict = [array_api_strict.asarray(a) for a in (X, y, W1, b1, W2, b2)]
+    strict_type = type(strict[0])
+
+    out, cache = backprop.dense_forward(strict[0], strict[2], strict[3])
+    gradients = backprop.dense_backward(out, cache)
+    expected_out, expected_cache = backprop.dense_forward(X, W1, b1)
+    expected = (expected_out, *backprop.dense_backward(expected_out, expected_cache))
+    for got, want in zip((out, *gradients), expected, strict=True):
+        assert type(got) is strict_type
+        np.testing.assert_allclose(to_numpy(got), want, rtol=1e-12)
+
+    strict[0] = array_api_strict.reshape(strict[0], (4, 6))
+    loss, *grads = backprop.two_layer_backward(*strict)
+    expected_loss, *expected_grads = backprop.two_layer_backward(X.reshape(4, 6), y, W1, b1, W2, b2)
+    assert loss == pytest.approx(expected_loss, rel=1e-12)
+    for got, want in zip(grads, expected_grads, strict=True):
+        assert type(got) is strict_type
+        np.testing.assert_allclose(to_numpy(got), want, rtol=1e-10)
