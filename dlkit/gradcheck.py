@@ -17,11 +17,27 @@ True
 from __future__ import annotations
 
 import itertools
+import numbers
 
 import numpy as np
 
 from ._validation import as_float_array, check_positive, describe
 from .backend import namespace, to_numpy
+
+
+def numerical_derivative(f, x, h=1e-5):
+    """The derivative of a function of one number at x by centred differences, (f(x + h) − f(x − h)) / 2h.
+
+    f: a function of a number returning a number. x: a number; h: the step, a number > 0.
+    Returns a float. The truncation error is h²·f‴(x)/6 + O(h⁴), against h·f″(x)/2 + O(h²) for
+    the forward difference (f(x + h) − f(x)) / h; rounding adds about ε·|f| / h, so h = 1e-5
+    is a good default in float64.
+    """
+    x = _real(x, "x")
+    h = _real(h, "h")
+    if not h > 0:
+        raise ValueError(f"h must be > 0, got {h}")
+    return (_scalar(f(x + h)) - _scalar(f(x - h))) / (2.0 * h)
 
 
 def numerical_gradient(f, x, h=1e-5):
@@ -157,4 +173,10 @@ def check_gradients(module, X, loss, y, h=1e-5):
 def _scalar(value):
     if hasattr(value, "shape") and tuple(value.shape) not in ((), (1,)):
         raise ValueError(f"f must return a scalar, got an array of shape {tuple(value.shape)}")
+    return float(value)
+
+
+def _real(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
     return float(value)

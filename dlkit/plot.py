@@ -313,3 +313,50 @@ def optimizer_trajectories(
     ax.set_ylabel("$w_2$")
     ax.legend()
     return ax
+
+
+def computational_graph(positions, edges, values, grads=None, ax=None):
+    """A computational graph: one box per node with its forward value, its gradient in red below.
+
+    Parameters
+    ----------
+    positions : dict node name -> (x, y), where to draw the node (any units; inputs on the left
+        and the loss on the right reads best). Names may use matplotlib math, e.g. "$\\hat y$".
+    edges : list of (from, to) node names, drawn as arrows in the forward direction.
+    values : dict node name -> its value in the forward pass.
+    grads : dict node name -> dL/d(node) from the backward pass, or None to draw the forward
+        pass only. Nodes missing from the dict get no gradient label.
+
+    Returns
+    -------
+    The Axes, without ticks; forward values in black, gradients in red, and a legend.
+    """
+    missing = [name for edge in edges for name in edge if name not in positions]
+    missing += [name for name in values if name not in positions]
+    if missing:
+        raise ValueError(f"no position for node(s) {sorted(set(missing))}: add them to positions")
+    ax = _axes(ax)
+    xy = np.array([positions[name] for name in positions], dtype=float)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.12 * np.maximum(hi - lo, 1.0)
+    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
+    ax.set_ylim(lo[1] - 1.6 * pad[1], hi[1] + pad[1])
+    for source, target in edges:
+        ax.annotate("", xy=positions[target], xytext=positions[source],
+                    arrowprops=dict(arrowstyle="-|>", color="0.35", shrinkA=24, shrinkB=24, linewidth=1.2))
+    box = dict(boxstyle="round,pad=0.4", facecolor="#eef3fb", edgecolor="#4c72b0")
+    for name, (x, y) in positions.items():
+        text = name if name not in values else f"{name} = {float(values[name]):.4g}"
+        ax.text(x, y, text, ha="center", va="center", fontsize=10, bbox=box)
+        if grads is not None and name in grads:
+            ax.annotate(f"{float(grads[name]):.4g}", (x, y), xytext=(0, -22), textcoords="offset points",
+                        ha="center", va="top", color="#c44e52", fontsize=9)
+    ax.plot([], [], "s", color="#4c72b0", label="node = value (forward pass)")
+    if grads is not None:
+        ax.plot([], [], "s", color="#c44e52", label="dL/d(node) (backward pass)")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return ax
