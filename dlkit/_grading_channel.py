@@ -148,21 +148,32 @@ def serve(namespace, request):
 def _outcome(namespace, request):
     if request.get("probe"):
         return {"callables": [name for name in request["probe"] if callable(namespace.get(name))]}
-    fn = namespace.get(request["name"])
+    if "source" in request:  # a test cell's own function that builds the student's objects
+        scope = dict(namespace)
+        exec(request["source"], scope)  # noqa: S102  (instructor code from the test cell)
+        fn = scope[request["name"]]
+    else:
+        fn = namespace.get(request["name"])
     if not callable(fn):
         return {"error": {"type": "NameError", "message": f"{request['name']} is not defined: run its cell",
                           "where": None}}
-    args = decode(request["args"], functions=True, namespace=namespace)
     forbidden = tuple(_resolve(reference) for reference in request["forbidden"])
     uses = {name: _resolve(reference) for name, reference in request["uses"].items()}
-    outcome = grading.run_student(fn, args, forbidden, uses)
-    if "value" in outcome:
-        try:
-            outcome["value"] = encode(outcome["value"])
-        except TypeError as error:
-            return {"error": {"type": "TypeError", "message": f"it returned {error}, which a check cannot "
-                              "compare: return numbers, NumPy arrays, lists or tuples", "where": None}}
-    return outcome
+    outcomes = []
+    for encoded in request["calls"]:
+        args = decode(encoded, functions=True, namespace=namespace)
+        outcome = grading.run_student(fn, args, forbidden, uses)
+        if "value" in outcome:
+            try:
+                outcome["value"] = encode(outcome["value"])
+            except TypeError as error:
+                outcome = {"error": {"type": "TypeError", "message": f"it returned {error}, which a check "
+                                     "cannot compare: return numbers, NumPy arrays, lists or tuples",
+                                     "where": None}}
+        outcomes.append(outcome)
+        if "value" not in outcome:
+            break
+    return {"outcomes": outcomes}
 
 
 # --- the checker's side ------------------------------------------------------------------------------
@@ -212,6 +223,7 @@ class StudentKernel:
 
     def close(self):
         """Close the connection (the student's kernel goes on)."""
+        _ACTIVE.pop("kernel", None)
         self.client.stop_channels()
 
     def _interrupt(self):
@@ -256,22 +268,52 @@ def _checked(outcome):
 
 
 class KernelFunction(grading.RemoteFunction):
-    """The student's function `name`, called in their kernel through `kernel`."""
+    """The student's function `name`, called in their kernel through `kernel`.
 
-    def __init__(self, kernel, name):
-        self.kernel, self.__name__ = kernel, name
+    With `source`, a function of the test cell that works with the student's objects (a class
+    the student completed, say): it is defined and called in the student's kernel, and only
+    what it returns comes back.
+    """
+
+    def __init__(self, kernel, name, source=None):
+        self.kernel, self.__name__, self.source = kernel, name, source
 
     def __repr__(self):
         return f"<{self.__name__}, in the student's kernel>"
 
     def run(self, args, forbidden, uses):
+        return self.run_many([args], forbidden, uses)[0]
+
+    def run_many(self, cases, forbidden, uses):
         request = {
+            **({"source": self.source} if self.source else {}),
             "name": self.__name__,
-            "args": encode(tuple(args), functions=True),
+            "calls": [encode(tuple(args), functions=True) for args in cases],
             "forbidden": [ref for ref in map(_reference, forbidden) if ref],
             "uses": {name: _reference(obj) for name, obj in (uses or {}).items() if _reference(obj)},
         }
-        return _checked(self.kernel.ask(request))
+        reply = self.kernel.ask(request)
+        if isinstance(reply, dict) and isinstance(reply.get("outcomes"), list) and reply["outcomes"]:
+            return [_checked(outcome) for outcome in reply["outcomes"][:len(cases)]]
+        return [_checked(reply)]
+
+
+def student_side(fn):
+    """`fn`, or in the checker kernel, a test cell's own function run in the student's kernel.
+
+    A check may be given, as the student's function, a function the test cell defines to build
+    and use the student's objects (``Value(2.0) * Value(3.0)``); it must then use only its
+    arguments and the notebook's names. In the checker kernel it runs in the student's kernel,
+    where those objects live. Anywhere else, `fn` is returned as it is.
+    """
+    kernel = _ACTIVE.get("kernel")
+    if kernel is None or not isinstance(fn, types.FunctionType) or fn.__module__ != "__main__":
+        return fn
+    return KernelFunction(kernel, fn.__name__, source=textwrap.dedent(inspect.getsource(fn)))
+
+
+# The connection of the notebook being graded, in the checker kernel (bind sets it).
+_ACTIVE = {}
 
 
 def bind(namespace, source, connection_file, pid=None, timeout=60.0):
@@ -284,6 +326,7 @@ def bind(namespace, source, connection_file, pid=None, timeout=60.0):
     kernel = namespace.get("__dlkit_student_kernel__")
     if kernel is None:
         kernel = namespace["__dlkit_student_kernel__"] = StudentKernel(connection_file, pid, timeout)
+    _ACTIVE["kernel"] = kernel
     wanted = sorted(name for name in _free_names(source)
                     if name not in namespace and not hasattr(builtins, name))
     if not wanted:

@@ -83,10 +83,12 @@ def test_a_pickled_array_is_not_loaded():
 def test_the_student_side_runs_the_check_call_and_the_checker_reads_its_outcome():
     namespace = {"np": np}
     exec("def step(z):\n    z *= 0\n    return z > 0\n", namespace)
-    request = {"name": "step", "args": channel.encode((np.array([1.0, -1.0]),), functions=True),
+    request = {"name": "step", "calls": [channel.encode((np.array([1.0, -1.0]),), functions=True)] * 2,
                "forbidden": ["dlkit.activations:step"], "uses": {}}
-    outcome = channel._checked(json.loads(json.dumps(channel._outcome(namespace, request))))
-    assert outcome["changed"] == ["z"] and outcome["value"].dtype == bool
+    reply = json.loads(json.dumps(channel._outcome(namespace, request)))
+    outcomes = [channel._checked(outcome) for outcome in reply["outcomes"]]
+    assert len(outcomes) == 2
+    assert outcomes[0]["changed"] == ["z"] and outcomes[0]["value"].dtype == bool
 
 
 @pytest.mark.parametrize(
@@ -107,10 +109,11 @@ def test_a_check_through_a_remote_function_gives_the_students_messages():
             self.namespace, self.__name__ = namespace, name
 
         def run(self, args, forbidden, uses):
-            request = {"name": self.__name__, "args": channel.encode(tuple(args), functions=True),
+            request = {"name": self.__name__, "calls": [channel.encode(tuple(args), functions=True)],
                        "forbidden": [r for r in map(channel._reference, forbidden) if r],
                        "uses": {k: channel._reference(v) for k, v in (uses or {}).items()}}
-            return channel._checked(json.loads(json.dumps(channel._outcome(self.namespace, request))))
+            reply = json.loads(json.dumps(channel._outcome(self.namespace, request)))
+            return channel._checked(reply["outcomes"][0])
 
     namespace = {"np": np, "activations": activations}
     exec("def good(z):\n    return np.where(z > 0, 1.0, 0.0)\n"
