@@ -91,7 +91,7 @@ class GradeApp(NbGrader):
     lms_column = Unicode(
         "", help='Canvas: the assignment\'s column in its gradebook, such as "Perceptron (4567)".'
     ).tag(config=True)
-    workers = Integer(help="Students graded at the same time (parallel workers).").tag(config=True)
+    workers = Integer(help="Students graded at the same time (default: the number of CPUs).").tag(config=True)
     force = Bool(False, help="Regrade submissions already graded and unchanged.").tag(config=True)
 
     @default("workers")

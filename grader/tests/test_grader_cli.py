@@ -92,3 +92,11 @@ def test_importing_the_grader_sets_no_matplotlib_backend_and_no_path():
     )
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_the_old_module_name_still_runs_the_grader():
+    outcome = subprocess.run(
+        [sys.executable, "-m", "dlkit.classroom.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "dlkit-grade" in outcome.stdout and "--lms" in outcome.stdout
+    assert "deprecated: run `dlkit-grade`" in outcome.stderr
