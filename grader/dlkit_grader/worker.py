@@ -351,17 +351,13 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
     graded_folder = workspace / "autograded" / job.student / job.assignment
     if uid is not None:
         leftover = sandbox.kill_user_processes(uid, grace=3.0)
-        if leftover:
-            result.reasons.append(f"{leftover} processes were still running after the notebook; killed")
         outside = files_written_outside(
             uid,
             [graded_folder, workspace / "home"],
             [workspace, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")],
         )
-    else:
+    else:  # the kernel ran as this worker's user: what it left running are this worker's descendants
         leftover = sandbox.kill_descendants(grace=3.0)
-        if leftover:
-            result.reasons.append(f"{leftover} processes were still running after the notebook; killed")
         outside = sorted(
             p
             for p in _files(workspace) - before
@@ -370,6 +366,8 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
             and p.parent != workspace
             and "feedback" not in p.parts
         )
+    if leftover:
+        result.reasons.append(f"{leftover} processes were still running after the notebook; killed")
     for path in outside:
         result.reasons.append(f"wrote a file outside its folder: {path} (deleted)")
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
