@@ -9,6 +9,7 @@ import copy
 import csv
 import json
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -77,16 +78,17 @@ def graded_class(tmp_path_factory):
     for name, case in CASES.items():
         write_submission(downloads / name / ASSIGNMENT, case, solved, released)
     ESCAPED.unlink(missing_ok=True)
+    started = time.time()
     assert cli.main([str(downloads), "--course-root", str(course), "--workers", "2", *LIMITS]) == 0
     grading = Course.load(course).grading_dir
     with open(grading / "report" / "students.csv", newline="") as handle:
         students = {row["student"]: row for row in csv.DictReader(handle)}
-    return course, grading, students
+    return course, grading, students, (started, time.time())
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_bad_submission_gets_a_grade_and_its_reason(graded_class, name):
-    _, _, students = graded_class
+    _, _, students, _ = graded_class
     case, row = CASES[name], students[name]
     if name == "write_outside" and not sandbox.is_root():
         pytest.skip("without root, student code runs as you: files it writes by absolute path are not caught")
@@ -98,13 +100,13 @@ def test_each_bad_submission_gets_a_grade_and_its_reason(graded_class, name):
 
 
 def test_other_students_are_intact(graded_class):
-    _, _, students = graded_class
+    _, _, students, _ = graded_class
     assert [float(students[s]["score"]) for s in ("good_1", "good_2", "blank")] == [10, 10, 0]
     assert students["good_1"]["reasons"] == students["good_1"]["tampering"] == ""
 
 
 def test_exported_grades_have_every_student_once(graded_class):
-    _, grading, students = graded_class
+    _, grading, students, _ = graded_class
     with open(grading / "grades.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(row["student_id"] for row in rows) == sorted(students)
@@ -114,7 +116,7 @@ def test_exported_grades_have_every_student_once(graded_class):
 
 
 def test_feedback_and_report_are_written(graded_class):
-    _, grading, _ = graded_class
+    _, grading, _, _ = graded_class
     assert (grading / "feedback" / "good_1" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
     with open(grading / "report" / "exercises.csv", newline="") as handle:
         exercises = {row["test_cell"]: row for row in csv.DictReader(handle)}
@@ -133,11 +135,21 @@ def test_feedback_and_report_are_written(graded_class):
 @pytest.mark.skipif(not sandbox.is_root(), reason="the sandbox user needs root to be set up")
 def test_no_process_or_escaped_file_is_left(graded_class):
     assert not ESCAPED.exists()
-    assert [p.pid for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "120"]] == []
+    start, end = graded_class[3]
+    # The many_children case's `sleep 120`s, started by a sandbox user while this class was graded (another
+    # grading run on the same machine has sleepers of its own).
+    left = [
+        process.pid
+        for process in psutil.process_iter(["cmdline", "uids", "create_time"])
+        if process.info["cmdline"] == ["sleep", "120"]
+        and sandbox.FIRST_SANDBOX_UID <= process.info["uids"].real <= sandbox.LAST_SANDBOX_UID
+        and start <= process.info["create_time"] <= end
+    ]
+    assert left == []
 
 
 def test_rerun_is_idempotent(graded_class, capsys):
-    course, grading, students = graded_class
+    course, grading, students, _ = graded_class
     before = (grading / "grades.csv").read_text()
     assert cli.main(["--course-root", str(course), "--workers", "2", *LIMITS]) == 0
     assert "0 submissions to grade" in "".join(capsys.readouterr())
