@@ -16,6 +16,7 @@ check said) and the grader's state file (the reasons and tampering findings it r
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -86,11 +87,7 @@ def class_results(course: Course, assignments: list[str], recorded: list[dict]) 
     for submission in gradebook.submissions(course, assignments):
         student, assignment = submission["student"], submission["assignment"]
         for notebook, grades in submission["cells"].items():
-            path = course.folder("autograded", student, assignment) / f"{notebook}.ipynb"
-            cells = {}
-            if path.exists():
-                graded = nbformat.read(path, as_version=4)
-                cells = {c.metadata.nbgrader.get("grade_id"): c for c in graded.cells if is_grade(c)}
+            cells = _graded_cells(course.folder("autograded", student, assignment) / f"{notebook}.ipynb")
             for grade_id, grade in grades.items():
                 passed = grade["score"] >= grade["max_score"]
                 grade["problem"] = (
@@ -107,6 +104,15 @@ def class_results(course: Course, assignments: list[str], recorded: list[dict]) 
             }
         )
     return results
+
+
+def _graded_cells(path: Path) -> dict:
+    """Test cell id -> cell of an autograded notebook (read without nbformat's validation, which is slow)."""
+    try:
+        notebook = nbformat.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return {c.metadata.nbgrader.get("grade_id"): c for c in notebook.cells if is_grade(c)}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}  # missing or unreadable: the student's reasons in students.csv say why
 
 
 def exercise_rows(results: list[dict], names: dict[tuple[str, str, str], str]) -> list[dict]:
