@@ -276,3 +276,28 @@ def test_moodle_without_a_worksheet_writes_every_documented_column():
         "j@u.edu",
     )
     assert (row["Grade"], row["Maximum Grade"], row["Feedback comments"]) == ("2.00", "3.00", "ok")
+
+
+def test_canvas_column_named_by_the_instructor_and_its_points_from_the_roster():
+    roster = (
+        [*CANVAS_COLUMNS, "Perceptron (4567)"],
+        [
+            {
+                **dict.fromkeys(CANVAS_COLUMNS, ""),
+                "Student": "    Points Possible",
+                "Perceptron (4567)": "50",
+            },
+            {
+                "Student": "Doe, Jane",
+                "ID": "24680",
+                "SIS User ID": "S1",
+                "SIS Login ID": "jd",
+                "Section": "A",
+            },
+        ],
+    )
+    submissions = [{"student": "24680", "score": 3.0, "max_score": 3.0}]
+    header, rows = lms.canvas_import("tiny", submissions, {}, roster, column="Perceptron (4567)")
+    assert header == [*CANVAS_COLUMNS, "Perceptron (4567)"]
+    assert [row["Perceptron (4567)"] for row in rows] == ["50", "50.00"]
+    assert rows[1]["SIS User ID"] == "S1"
