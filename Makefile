@@ -36,11 +36,14 @@ $(WORK):  ## copy each notebook of course/ that my-work/ does not have yet
 test: $(STAMP)  ## the whole test suite: library, notebooks, grading pipeline
 	$(BIN)/python -m pytest
 
-# nbgrader runs `alembic` (installed in the venv) to set up its gradebook, hence the PATH.
+# nbgrader runs `alembic` (installed in the venv) to create its gradebook: its commands get the venv's
+# scripts first on PATH.
+NBGRADER_PATH := PATH="$(abspath $(BIN)):$$PATH"
+
+# Also registers each assignment in the gradebook (grading/gradebook.db), which `nbgrader autograde` needs.
 release: $(STAMP)  ## regenerate the student notebooks in course/ from solutions/ (nbgrader)
-	mkdir -p grading
 	for dir in solutions/*/; do \
-	    PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m nbgrader generate_assignment --force "$$(basename "$$dir")" || exit 1; \
+	    $(NBGRADER_PATH) $(BIN)/python -m nbgrader generate_assignment --force "$$(basename "$$dir")" || exit 1; \
 	done
 
 lint: $(STAMP)
@@ -49,8 +52,14 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) grading .pytest_cache
 
+# The instructor's JupyterLab: served from the repository root (Formgrader needs the course folder inside
+# the server's root), opened on solutions/; extra options in ARGS, e.g. ARGS='--no-browser --port=8899'.
+.PHONY: instructor
+instructor: $(STAMP)  ## open the instructor notebooks (solutions/) in JupyterLab, with Formgrader
+	$(NBGRADER_PATH) $(BIN)/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/solutions $(ARGS)
+
 # Grade a whole class (see README, "Grading a whole class"), e.g.
 #   make grade ARGS='--lms moodle --assignment 01_perceptron ~/Downloads/submissions.zip'
 .PHONY: grade
-grade: $(STAMP)  ## collect, autograde (sandboxed, parallel), feedback, grades.csv and the class report
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m dlkit_grader.cli $(ARGS)
+grade: $(STAMP)  ## collect, autograde (sandboxed, parallel), feedback, grades and the class report
+	$(BIN)/dlkit-grade $(ARGS)

@@ -1,6 +1,8 @@
 """The pip and conda routes install the same packages."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import tomllib
@@ -45,3 +47,12 @@ def test_environment_yml_lists_the_same_packages_as_pyproject():
 def test_environment_yml_installs_dlkit_and_the_grader():
     lines = [line.strip() for line in (ROOT / "environment.yml").read_text().splitlines()]
     assert "- -e ." in lines and "- -e ./grader" in lines
+
+
+def test_the_library_never_imports_the_grader_nor_nbgrader():
+    code = (
+        "import dlkit, dlkit.nn, dlkit.grading, sys; "
+        "print([m for m in sys.modules if m.startswith('nbgrader')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

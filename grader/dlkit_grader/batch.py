@@ -14,8 +14,8 @@ folders, and records the submission's digest in ``grading/classroom-state.json``
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import os
 import selectors
 import shutil
@@ -27,109 +27,15 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.apps.api import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
-from nbgrader.plugins import CsvExportPlugin
-from nbgrader.utils import compute_checksum
 from sqlalchemy.exc import SAWarning
-from traitlets.config import Config
-from traitlets.config.loader import PyFileConfigLoader
 
-from . import sandbox
+from . import gradebook, sandbox
+from .course import Course
 from .worker import DONE, Job, Result
-
-
-@dataclass
-class Course:
-    """An nbgrader course folder, read through its own nbgrader_config.py."""
-
-    root: Path
-    config: Config
-    db_url: str
-
-    @classmethod
-    def load(cls, root, db_url: str | None = None) -> Course:
-        root = Path(root).resolve()
-        # nbgrader runs `alembic` from PATH when it creates a gradebook: use this environment's.
-        scripts = str(Path(sys.executable).parent)
-        if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-        config = Config()
-        if (root / "nbgrader_config.py").exists():
-            config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
-        config.CourseDirectory.root = str(root)
-        url = db_url or config.CourseDirectory.get("db_url", "sqlite:///gradebook.db")
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            url = f"sqlite:///{root / url[len('sqlite:///') :]}"  # relative to the course, not to the cwd
-        config.CourseDirectory.db_url = url
-        return cls(root, config, url)
-
-    @property
-    def coursedir(self) -> CourseDirectory:
-        return CourseDirectory(config=self.config)
-
-    @property
-    def course_id(self) -> str:
-        return self.coursedir.course_id
-
-    def folder(self, step: str, student: str = ".", assignment: str = ".") -> Path:
-        coursedir = self.coursedir
-        return Path(coursedir.format_path(getattr(coursedir, f"{step}_directory"), student, assignment))
-
-    @property
-    def grading_dir(self) -> Path:
-        """Where the batch keeps its state, logs and report: the folder holding `submitted`."""
-        return self.folder("submitted").resolve().parent
-
-    def assignments(self) -> list[str]:
-        source = self.folder("source")
-        return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
-
-
-def generate_assignment(course: Course, assignment: str, db_url: str, release: Path | None = None) -> None:
-    """nbgrader generate_assignment into the gradebook at `db_url`, releasing to `release` (or nowhere)."""
-    config = Config(course.config)
-    config.CourseDirectory.db_url = db_url
-    with tempfile.TemporaryDirectory() as scratch:
-        config.CourseDirectory.release_directory = str(release or scratch)
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-        outcome = api.generate_assignment(assignment, force=True, create=True)
-    if not outcome["success"]:
-        raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{outcome.get('error')}")
-
-
-def locked_checksums(release: Path) -> dict[str, dict[str, str]]:
-    """notebook -> {cell id: nbgrader checksum} of the read-only cells students received."""
-    checksums = {}
-    for path in release.glob("*.ipynb"):
-        cells = nbformat.read(path, as_version=4).cells
-        checksums[path.stem] = {
-            c.metadata.nbgrader["grade_id"]: compute_checksum(c)
-            for c in cells
-            if c.metadata.get("nbgrader", {}).get("locked")
-        }
-    return checksums
-
-
-def ensure_in_gradebook(course: Course, assignments: list[str]) -> None:
-    """Add assignments the course gradebook does not know yet (a fresh clone has no gradebook)."""
-    with Gradebook(course.db_url, course.course_id) as gb:
-        known = {a.name for a in gb.assignments}
-    for assignment in assignments:
-        if assignment not in known:
-            generate_assignment(course, assignment, course.db_url)
-
-
-def folder_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def find_submissions(course: Course, assignments: list[str]) -> list[tuple[str, str, Path]]:
@@ -146,21 +52,27 @@ def find_submissions(course: Course, assignments: list[str]) -> list[tuple[str, 
 
 
 class WorkerProcess:
-    """One long-lived grading worker (one parallel slot), restarted if it dies or overruns."""
+    """One long-lived grading worker (one parallel slot), restarted if it dies or overruns.
 
-    def __init__(self, uid: int, prefix: list[str], log_path: Path):
+    Its environment comes from the batch: the course's (nbgrader's scripts on PATH), a Jupyter folder of its
+    own (where each job registers the sandboxed kernel), one thread per maths library.
+    """
+
+    def __init__(self, uid: int | None, command: list[str], env: dict[str, str], log_path: Path):
         self.uid = uid
-        self.prefix = prefix
+        self.command = command
+        self.env = env
         self.log_path = log_path
         self.process = None
 
     def _start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*self.prefix, sys.executable, "-m", "dlkit_grader.worker"],
+                self.command,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
+                env=self.env,
                 start_new_session=True,
             )
 
@@ -196,7 +108,8 @@ class WorkerProcess:
             os.killpg(self.process.pid, 9)
             self.process.wait()
         self.process = None
-        sandbox.kill_user_processes(self.uid)
+        if self.uid is not None:
+            sandbox.kill_user_processes(self.uid)
 
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -205,6 +118,22 @@ class WorkerProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def worker_env(course: Course, folder: Path) -> dict[str, str]:
+    """A worker's environment: Jupyter's folders under `folder`, one thread per maths library."""
+    (folder / "jupyter").mkdir(parents=True)
+    (folder / "runtime").mkdir(mode=0o700)
+    return dict(
+        course.env(),
+        JUPYTER_PATH=str(folder / "jupyter"),
+        JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
+        JUPYTER_CONFIG_DIR=str(folder / "config"),
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
 
 
 def merge(course: Course, gb: Gradebook, job: Job, result: Result) -> None:
@@ -239,11 +168,6 @@ def merge(course: Course, gb: Gradebook, job: Job, result: Result) -> None:
     gb.db.commit()
     # The course gradebook is the truth for scores, also when the worker could not report any.
     result.score, result.max_score = submission.score, submission.max_score
-    for notebook in submission.notebooks:
-        for grade in notebook.grades:
-            result.cells.setdefault(notebook.name, {}).setdefault(
-                grade.name, {"score": grade.score, "max_score": grade.max_score, "failure": "not graded"}
-            )
 
     for step in ("autograded", "feedback"):
         target = course.folder(step, job.student, job.assignment)
@@ -281,50 +205,61 @@ class State:
 def grade_class(
     course: Course,
     assignments: list[str],
-    limits: sandbox.Limits,
+    limits: sandbox.Sandbox,
     workers: int = 2,
     force: bool = False,
-    log=print,
+    log: logging.Logger | None = None,
 ) -> State:
-    """Autograde every new or changed submission of `assignments`; returns the updated state."""
-    ensure_in_gradebook(course, assignments)
+    """Autograde every new or changed submission of `assignments`; returns the updated state.
+
+    `log` (by default the logger "dlkit_grader") gets what is to be graded, the limits that do not hold here
+    (once, as a warning) and each result.
+    """
+    log = log or logging.getLogger("dlkit_grader")
     state = State(course.grading_dir / "classroom-state.json")
     todo = []
     for student, assignment, folder in find_submissions(course, assignments):
         # A new submission or a changed source (tests fixed by the instructor) means grading again.
-        digest = folder_digest(folder) + folder_digest(course.folder("source", ".", assignment))[:16]
+        digest = (
+            gradebook.folder_digest(folder)
+            + gradebook.folder_digest(course.folder("source", ".", assignment))[:16]
+        )
         if force or not state.is_current(student, assignment, digest):
             todo.append((student, assignment, folder, digest))
-    log(f"{len(todo)} submissions to grade ({workers} workers)")
+    log.info(f"{len(todo)} submissions to grade ({workers} workers)")
+    template = gradebook.prepare(course, assignments, template=bool(todo))
     if not todo:
         return state
+
+    isolation = sandbox.probe(limits)
+    if isolation.missing:
+        log.warning(
+            "these limits do not hold on this machine; grading goes on with the others:\n"
+            + "\n".join(f"  - {line}" for line in isolation.missing)
+        )
+    if isolation.separate_users and os.stat(course.folder("source")).st_mode & stat.S_IROTH:
+        log.warning(
+            f"{course.folder('source')} is readable by every user, student code included; "
+            "`chmod -R o-rwx` it on the grading machine"
+        )
 
     scratch = Path(tempfile.mkdtemp(prefix="dlkit-grade-"))
     os.chmod(scratch, 0o755)
     try:
-        template = scratch / "template.db"
-        grade_cells, checksums = {}, {}
-        for assignment in assignments:
-            generate_assignment(course, assignment, f"sqlite:///{template}", scratch / "release")
-            checksums[assignment] = locked_checksums(scratch / "release" / assignment)
-        os.chmod(template, 0o600)  # it holds the solutions
-        with Gradebook(f"sqlite:///{template}", course.course_id) as gb:
-            for assignment in assignments:
-                notebooks = gb.find_assignment(assignment).notebooks
-                grade_cells[assignment] = {
-                    nb.name: [cell.name for cell in nb.grade_cells] for nb in notebooks
-                }
-
-        if sandbox.can_drop_privileges() and os.stat(course.folder("source")).st_mode & stat.S_IROTH:
-            log(
-                f"warning: {course.folder('source')} is readable by every user, student code included; "
-                "`chmod -R o-rwx` it on the grading machine"
-            )
-        prefix = sandbox.namespace_prefix(limits)
         (course.grading_dir / "logs").mkdir(parents=True, exist_ok=True)
-        first_uid = sandbox.free_uid_block(workers) if sandbox.can_drop_privileges() else 0
+        first_uid = sandbox.free_uid_block(workers) if isolation.separate_users else None
+        command = [*isolation.worker_prefix(), sys.executable, "-m", "dlkit_grader.worker"]
+        if "net" in isolation.namespaces:
+            command.append("--network-namespace")
+        if "mount" in isolation.namespaces:
+            command.append("--mount-namespace")
         pool = [
-            WorkerProcess(first_uid + slot, prefix, course.grading_dir / "logs" / f"worker-{slot}.log")
+            WorkerProcess(
+                None if first_uid is None else first_uid + slot,
+                command,
+                worker_env(course, scratch / f"worker-{slot}"),
+                course.grading_dir / "logs" / f"worker-{slot}.log",
+            )
             for slot in range(workers)
         ]
         free = list(pool)
@@ -340,17 +275,18 @@ def grade_class(
                 student,
                 str(folder),
                 str(course.folder("source", ".", assignment)),
-                grade_cells[assignment],
-                str(template),
+                template.grade_cells[assignment],
+                str(template.db),
                 str(workspace),
-                asdict(limits),
-                checksums[assignment],
+                limits.limits(),
+                isolation.rlimits,
+                template.locked_checksums[assignment],
                 process.uid,
                 course.course_id,
                 str(course.root / "nbgrader_config.py"),
             )
             job.save(scratch / f"job-{index}.json")
-            hard_limit = limits.notebook_timeout * len(grade_cells[assignment]) + 120
+            hard_limit = limits.notebook_timeout * len(template.grade_cells[assignment]) + 120
             try:
                 finished = process.run(scratch / f"job-{index}.json", hard_limit)
             finally:
@@ -374,21 +310,16 @@ def grade_class(
                     merge(course, gb, job, result)
                 except Exception as error:  # noqa: BLE001 - not recorded, so the next run retries it
                     gb.db.rollback()
-                    log(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: could not record: {error!r}")
+                    where = f"[{done}/{len(todo)}] {job.student}/{job.assignment}"
+                    log.error(f"{where}: could not record: {error!r}")
                     continue
                 state.record(result, futures[future])
                 shutil.rmtree(job.workspace, ignore_errors=True)
                 reasons = f"  ({'; '.join(result.reasons)})" if result.reasons else ""
                 score = f"{result.score:g}/{result.max_score:g}"
-                log(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: {score}{reasons}")
+                log.info(f"[{done}/{len(todo)}] {job.student}/{job.assignment}: {score}{reasons}")
         for process in pool:
             process.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return state
-
-
-def export_grades(course: Course, path: Path) -> None:
-    """nbgrader's CSV export of the whole gradebook to `path` (what ``nbgrader export`` writes)."""
-    with Gradebook(course.db_url, course.course_id) as gb:
-        CsvExportPlugin(to=str(path)).export(gb)

@@ -1,6 +1,7 @@
-"""Bring submissions into the course's submitted folder: an LMS download or a folder.
+"""Bring submissions into the course's submitted folder: a learning platform's download, or a folder.
 
-LMS downloads go through nbgrader's ``zip_collect``, with the file-name pattern of the LMS:
+A platform's download goes through nbgrader's ``zip_collect``, with the file-name pattern of the platform
+(``lms.FILE_PATTERNS``):
 
 * Moodle ("Download all submissions"): ``Jane Doe_123456_assignsubmission_file_/01_perceptron.ipynb``
   (one folder per student) or ``Jane Doe_123456_assignsubmission_file_01_perceptron.ipynb``; the
@@ -9,6 +10,7 @@ LMS downloads go through nbgrader's ``zip_collect``, with the file-name pattern 
   before the user id for late work and ``-1``, ``-2`` after the name for resubmissions (the grader
   then grades the single notebook under its expected name); the student id is Canvas' user id.
 
+The students' names in the file names (and in a roster, see ``lms``) are returned, for the gradebook.
 A folder is copied as it is; it must already be laid out as ``{student}/{assignment}/files``.
 """
 
@@ -16,45 +18,54 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from .batch import Course
-
-LMS_PATTERNS = {
-    "moodle": r".*/[^/]*?_(?P<student_id>\d+)_assignsubmission_file_/?(?P<file_id>[^/]+)$",
-    "canvas": r".*/[^/_]+_(?:late_|LATE_)?(?P<student_id>\d+)_\d+_(?P<file_id>[^/]+)$",
-}
+from . import lms as platforms
+from .course import Course
+from .gradebook import Person
 
 
-def collect_lms_download(course: Course, assignment: str, archives: list[Path], lms: str) -> None:
-    """Extract `archives` (zip files or folders of files) for `assignment` with nbgrader zip_collect."""
-    if lms not in LMS_PATTERNS:
-        raise ValueError(f"lms must be one of {sorted(LMS_PATTERNS)}, got {lms!r}")
-    downloaded = course.grading_dir / "downloaded"
-    archive_dir = downloaded / assignment / "archive"
-    shutil.rmtree(downloaded / assignment, ignore_errors=True)
+def collect_lms_download(
+    course: Course, assignment: str, archives: list[Path], lms: str
+) -> dict[str, Person]:
+    """Extract `archives` (zip files or folders of files) for `assignment` with nbgrader zip_collect.
+
+    Returns the students' names found in the file names.
+    """
+    platforms.check_platform(lms)
+    downloaded = course.grading_dir / "downloaded" / assignment
+    archive_dir = downloaded / "archive"
+    for step in ("archive", "extracted"):
+        shutil.rmtree(downloaded / step, ignore_errors=True)
     archive_dir.mkdir(parents=True)
     for archive in map(Path, archives):
         if archive.is_dir():
             shutil.copytree(archive, archive_dir / archive.name)
         else:
             shutil.copy(archive, archive_dir / archive.name)
-    command = [
-        sys.executable,
-        "-m",
-        "nbgrader",
+    course.nbgrader(
         "zip_collect",
         assignment,
         "--force",
-        f"--ZipCollectApp.downloaded_directory={os.path.relpath(downloaded, course.root)}",
-        f"--FileNameCollectorPlugin.named_regexp={LMS_PATTERNS[lms]}",
-        f"--CourseDirectory.root={course.root}",
-    ]
-    outcome = subprocess.run(command, cwd=course.root, capture_output=True, text=True)
-    if outcome.returncode != 0:
-        raise RuntimeError(f"nbgrader zip_collect failed:\n{outcome.stderr[-3000:]}")
+        f"--ZipCollectApp.downloaded_directory={os.path.relpath(downloaded.parent, course.root)}",
+        f"--FileNameCollectorPlugin.named_regexp={platforms.FILE_PATTERNS[lms]}",
+    )
+    return platforms.people_from_download(lms, downloaded / "extracted")
+
+
+def keep_roster(course: Course, assignment: str, roster: Path, lms: str) -> dict[str, Person]:
+    """Check and keep a roster downloaded from the platform (``grading/downloaded/<assignment>/roster.csv``,
+    where later runs find it); returns the students' names in it."""
+    _, rows = platforms.read_roster(lms, roster)
+    target = roster_path(course, assignment)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if Path(roster).resolve() != target.resolve():
+        shutil.copyfile(roster, target)
+    return platforms.people_from_roster(lms, rows)
+
+
+def roster_path(course: Course, assignment: str) -> Path:
+    return course.grading_dir / "downloaded" / assignment / "roster.csv"
 
 
 def import_folder(course: Course, folder: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from nbformat import NotebookNode
+from nbgrader.utils import is_solution
 
 _MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -20,9 +21,7 @@ def grade_id(cell) -> str | None:
 
 def answered_release(released: NotebookNode, solution: NotebookNode) -> NotebookNode:
     """A copy of `released` whose answer cells hold the solution's code, without the solution markers."""
-    answers = {
-        grade_id(c): c.source for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")
-    }
+    answers = {grade_id(c): c.source for c in solution.cells if is_solution(c)}
     notebook = copy.deepcopy(released)
     for cell in notebook.cells:
         if grade_id(cell) in answers:

@@ -1,15 +1,20 @@
-"""Limits for untrusted student code: memory, processes, file size, network, user.
+"""The sandbox of a student's kernel: its limits (configurable traits) and the OS mechanisms behind them.
 
-Two layers, both set up by the process that starts the next one, so that children inherit them:
+The limits are the traits of ``Sandbox``, set like nbgrader's own settings: in ``nbgrader_config.py``
+(``c.Sandbox.memory_mb = 4096``) or on the command line (``--Sandbox.memory_mb=4096``, ``--memory-mb 4096``).
 
-* the grading worker runs inside a fresh network namespace (``unshare -n``, only loopback up),
-  so student code has no network while the kernel still talks to its worker over 127.0.0.1;
-* the kernel is started through this module (``python -m dlkit_grader.sandbox ... -- <kernel
-  command>``, registered as a Jupyter kernelspec in the worker's workspace): it sets the resource
-  limits with ``resource.setrlimit``, hands the kernel's folder to an unprivileged user id and
-  drops to it before ``exec``-ing the kernel. As that user the kernel cannot write the gradebook,
-  the course or another student's files, and ``RLIMIT_NPROC`` (ignored for root) bounds its
-  processes. When not run as root, the user cannot change: limits still apply, with a warning.
+Each mechanism is set up by the process that starts the next one, so that children inherit it:
+
+* the grading workers run in new namespaces (``unshare -n -m``, Linux): no network but loopback, over which
+  a kernel talks to its worker, and private mounts;
+* a kernel is started through this module (``python -m dlkit_grader.sandbox ... -- <kernel command>``,
+  registered as a Jupyter kernelspec in the worker's folder): it sets the resource limits with
+  ``resource.setrlimit``, and, as root, hands the kernel's folder to an unprivileged user id of its own and
+  drops to it before ``exec``-ing the kernel. As that user the kernel cannot write the gradebook, the course
+  or another student's files, and ``RLIMIT_NPROC`` (ignored for root) bounds its processes.
+
+Not every machine offers every mechanism (no root, macOS, a container without ``unshare``): ``probe`` finds
+out once which limits hold, the command says which do not, and grading goes on with the others.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import signal
 import stat
@@ -25,72 +29,159 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+from traitlets import Bool, Integer, TraitError, validate
+from traitlets.config import Configurable
+
+try:
+    import resource
+except ImportError:  # pragma: no cover - not a POSIX system: no resource limits
+    resource = None
+
 KERNEL_NAME = "dlkit-sandbox"
-FIRST_SANDBOX_UID = 61000  # sandbox users are taken from 61000-64999, a block of free ones per batch
+FIRST_SANDBOX_UID, LAST_SANDBOX_UID = 61000, 64999  # a block of free ones is taken per batch
+# Sandbox trait -> the resource limit that enforces it.
+RLIMITS = {"memory_mb": "RLIMIT_AS", "max_processes": "RLIMIT_NPROC", "max_file_mb": "RLIMIT_FSIZE"}
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one student's notebook may use.
+class Sandbox(Configurable):
+    """What one student's notebook may use while it is graded."""
 
-    cell_timeout: seconds one cell may run before the kernel is interrupted.
-    notebook_timeout: seconds for the whole notebook; cells after it get 1 s each.
-    memory_mb: address-space cap of the kernel (``RLIMIT_AS``).
-    max_processes: processes and threads of the kernel's user (``RLIMIT_NPROC``).
-    max_output_lines: lines of output kept per cell (nbgrader's ``LimitOutput``).
-    max_output_mb: output received per cell beyond which it is dropped while running.
-    max_file_mb: largest file the kernel may write (``RLIMIT_FSIZE``).
-    network: False cuts the network off where the OS allows it.
+    cell_timeout = Integer(60, help="Seconds one cell may run before the kernel is interrupted.").tag(
+        config=True
+    )
+    notebook_timeout = Integer(
+        300, help="Seconds for the whole notebook; after that every further cell gets 1 s."
+    ).tag(config=True)
+    memory_mb = Integer(2048, help="Memory (address space) of a kernel in MB (RLIMIT_AS).").tag(config=True)
+    max_processes = Integer(
+        64, help="Processes and threads of a kernel's user (RLIMIT_NPROC; needs root to be per student)."
+    ).tag(config=True)
+    max_output_lines = Integer(1000, help="Lines of output kept per cell (nbgrader's LimitOutput).").tag(
+        config=True
+    )
+    max_output_mb = Integer(2, help="Output per cell in MB, beyond which it is dropped while it runs.").tag(
+        config=True
+    )
+    max_file_mb = Integer(64, help="Largest file a kernel may write, in MB (RLIMIT_FSIZE).").tag(config=True)
+    allow_network = Bool(False, help="Let student code use the network (cut off where the OS allows).").tag(
+        config=True
+    )
+    separate_users = Bool(
+        True, help="As root, run each kernel as an unprivileged user id of its own (61000 and up)."
+    ).tag(config=True)
+
+    @validate(
+        "cell_timeout",
+        "notebook_timeout",
+        "memory_mb",
+        "max_processes",
+        "max_output_lines",
+        "max_output_mb",
+        "max_file_mb",
+    )
+    def _positive(self, proposal):
+        if proposal["value"] < 1:
+            raise TraitError(f"Sandbox.{proposal['trait'].name} must be at least 1, got {proposal['value']}")
+        return proposal["value"]
+
+    def limits(self) -> dict:
+        """The traits as a plain dict (what a worker receives); ``Sandbox(**limits)`` rebuilds it."""
+        return {name: getattr(self, name) for name in sorted(self.class_trait_names(config=True))}
+
+
+@dataclass
+class Isolation:
+    """What this machine lets the sandbox enforce, found by ``probe``.
+
+    rlimits: the Sandbox traits whose resource limit can be set here.
+    separate_users: kernels run as unprivileged users of their own.
+    namespaces: what the workers get from ``unshare``: "net" (no network), "mount" (private mounts).
+    missing: one sentence per limit that does not hold, for the instructor.
     """
 
-    cell_timeout: int = 60
-    notebook_timeout: int = 300
-    memory_mb: int = 2048
-    max_processes: int = 64
-    max_output_lines: int = 1000
-    max_output_mb: int = 2
-    max_file_mb: int = 64
-    network: bool = False
+    rlimits: list[str] = field(default_factory=list)
+    separate_users: bool = False
+    namespaces: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> Limits:
-        return cls(**json.loads(text))
+    def worker_prefix(self) -> list[str]:
+        """Command prefix that starts a worker in the namespaces found."""
+        flags = {"net": "-n", "mount": "-m"}
+        return [shutil.which("unshare"), *(flags[n] for n in self.namespaces)] if self.namespaces else []
 
 
-def can_drop_privileges() -> bool:
+def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def namespace_prefix(limits: Limits) -> list[str]:
-    """Command prefix that starts a worker in new namespaces: no network (unless allowed), private mounts.
+def probe(sandbox: Sandbox) -> Isolation:
+    """Find out which of the sandbox's mechanisms this machine offers (a few short subprocesses)."""
+    isolation = Isolation()
+    failed = _rlimit_failures(sandbox)
+    isolation.rlimits = [trait for trait in RLIMITS if trait not in failed]
+    what = {"memory_mb": "memory", "max_processes": "process", "max_file_mb": "file-size"}
+    for trait, error in failed.items():
+        isolation.missing.append(f"no {what[trait]} limit: {RLIMITS[trait]} cannot be set here ({error})")
 
-    Returns [] with a warning where the OS refuses (not root, no ``unshare``).
-    """
-    flags = ["-m"] if limits.network else ["-n", "-m"]
-    unshare = shutil.which("unshare")
-    if unshare and subprocess.run([unshare, *flags, "true"], capture_output=True).returncode == 0:
-        return [unshare, *flags]
-    if not limits.network:
-        warnings.warn(
-            "cannot create a network namespace here (unshare -n failed): student code keeps the network",
-            UserWarning,
-            stacklevel=2,
+    wanted = [] if sandbox.allow_network else ["net"]
+    isolation.namespaces = _usable_namespaces([*wanted, "mount"])
+    if "net" in wanted and "net" not in isolation.namespaces:
+        isolation.missing.append(
+            "student code keeps the network: no new network namespace (`unshare -n` needs Linux and root)"
         )
-    return []
+
+    if sandbox.separate_users and is_root():
+        if interpreter_reachable() or "mount" in isolation.namespaces:
+            isolation.separate_users = True
+        else:
+            isolation.missing.append(
+                "student code runs as root: the sandbox users cannot reach this Python (a closed folder "
+                "holds it) and no private mount namespace can open a way (`unshare -m`)"
+            )
+    elif sandbox.separate_users:
+        isolation.missing.append(
+            "student code runs as you, not as a user of its own (that needs root): it can read and change "
+            "what you can, and the process limit counts your own processes too"
+        )
+    return isolation
 
 
-def in_private_mount_namespace() -> bool:
+def _rlimit_failures(sandbox: Sandbox) -> dict[str, str]:
+    """Sandbox trait -> why its resource limit cannot be set, tried in a throw-away process."""
+    if resource is None:
+        return dict.fromkeys(RLIMITS, "no `resource` module on this system")
+    command = [
+        sys.executable,
+        "-m",
+        "dlkit_grader.sandbox",
+        "--limits",
+        json.dumps(sandbox.limits()),
+        "--probe",
+    ]
+    outcome = subprocess.run(command, capture_output=True, text=True)
     try:
-        return os.readlink("/proc/self/ns/mnt") != os.readlink(f"/proc/{os.getppid()}/ns/mnt")
-    except OSError:
-        return False
+        return json.loads(outcome.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return dict.fromkeys(RLIMITS, f"the probe failed: {outcome.stderr.strip()[-200:]}")
+
+
+def _usable_namespaces(wanted: list[str]) -> list[str]:
+    """The largest subset of `wanted` ("net", "mount") that ``unshare`` can create here, as root."""
+    unshare = shutil.which("unshare")
+    if not (sys.platform.startswith("linux") and unshare and is_root()):
+        return []
+    flags = {"net": "-n", "mount": "-m"}
+    for subset in (wanted, *([n] for n in wanted)):
+        if (
+            subprocess.run([unshare, *(flags[n] for n in subset), "true"], capture_output=True).returncode
+            == 0
+        ):
+            return list(subset)
+    return []
 
 
 def _first_closed_directory(path: Path) -> Path | None:
@@ -101,23 +192,24 @@ def _first_closed_directory(path: Path) -> Path | None:
     return None
 
 
-def make_interpreter_reachable() -> bool:
-    """Can the sandbox user run this Python? If a closed folder (such as /root) holds it, open a path.
+def _interpreter_paths() -> list[Path]:
+    return [Path(os.path.realpath(sys.executable)), Path(os.path.realpath(sys.base_prefix)), Path(sys.prefix)]
 
-    Only inside a private mount namespace (the worker's ``unshare -m``): the closed folder is covered
-    by an empty tmpfs and the interpreter's subtree is bind-mounted back into it, so the sandbox user
-    reaches Python and nothing else of that folder. The host's mounts are untouched.
+
+def interpreter_reachable() -> bool:
+    """Can every user run this Python (no closed folder on its paths)?"""
+    return all(_first_closed_directory(p) is None for p in _interpreter_paths())
+
+
+def open_interpreter_path() -> bool:
+    """Make this Python reachable for the sandbox users; True if it is.
+
+    Only inside a private mount namespace (the worker's ``unshare -m``): a closed folder (such as /root) is
+    covered by an empty tmpfs and the interpreter's subtree is bind-mounted back into it, so the sandbox users
+    reach Python and nothing else of that folder. The host's mounts are untouched.
     """
-    paths = [
-        Path(os.path.realpath(sys.executable)),
-        Path(os.path.realpath(sys.base_prefix)),
-        Path(sys.prefix),
-    ]
+    paths = _interpreter_paths()
     closed = [folder for folder in map(_first_closed_directory, paths) if folder is not None]
-    if not closed:
-        return True
-    if not (can_drop_privileges() and in_private_mount_namespace()):
-        return False
     for folder in dict.fromkeys(closed):
         inside = {p.relative_to(folder).parts[0] for p in paths if folder in p.parents}
         stage = Path(tempfile.mkdtemp(prefix="dlkit-stage-"))
@@ -125,107 +217,91 @@ def make_interpreter_reachable() -> bool:
             ["mount", "--bind", str(folder), str(stage)],
             ["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(folder)],
         ]
-        commands += [
-            cmd
-            for name in sorted(inside)
-            for cmd in (
+        for name in sorted(inside):
+            commands += [
                 ["mkdir", "-p", str(folder / name)],
                 ["mount", "--bind", str(stage / name), str(folder / name)],
-            )
-        ]
+            ]
         commands.append(["umount", "-l", str(stage)])
-        succeeded = all(subprocess.run(command, capture_output=True).returncode == 0 for command in commands)
-        if succeeded:
-            stage.rmdir()  # unmounted by the last command
-        if not succeeded:
+        if not all(subprocess.run(command, capture_output=True).returncode == 0 for command in commands):
             return False
-    return all(_first_closed_directory(p) is None for p in paths)
+        stage.rmdir()  # unmounted by the last command
+    return interpreter_reachable()
 
 
 def bring_up_loopback() -> None:
-    """Inside a new network namespace, loopback starts down: the kernel needs it to reach its worker."""
+    """In a new network namespace loopback starts down: the kernel needs it to reach its worker."""
     ip = shutil.which("ip") or "/usr/sbin/ip"
-    same_network = os.readlink("/proc/self/ns/net") == os.readlink(f"/proc/{os.getppid()}/ns/net")
-    if os.path.exists(ip) and not same_network:
+    if os.path.exists(ip):
         subprocess.run([ip, "link", "set", "lo", "up"], check=False, capture_output=True)
 
 
-def write_kernelspec(jupyter_dir: Path, limits: Limits, uid: int | None) -> None:
-    """Register the sandboxed Python kernel under ``jupyter_dir/kernels`` (put it on JUPYTER_PATH)."""
+def write_kernelspec(
+    jupyter_dir: Path, sandbox: Sandbox, rlimits: list[str], uid: int | None, env: dict[str, str]
+) -> None:
+    """Register the sandboxed Python kernel under ``jupyter_dir/kernels`` (which must be on JUPYTER_PATH).
+
+    `rlimits` are the Sandbox traits to enforce with resource limits, `env` the kernel's own variables.
+    """
     spec_dir = jupyter_dir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "dlkit_grader.sandbox", "--limits", limits.to_json()]
+    argv = [sys.executable, "-m", "dlkit_grader.sandbox", "--limits", json.dumps(sandbox.limits())]
+    argv += ["--rlimits", ",".join(rlimits)]
     if uid is not None:
         argv += ["--uid", str(uid)]
     argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    spec = {"argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python"}
+    spec = {"argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python", "env": env}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
 
 
 def free_uid_block(size: int) -> int:
     """The first uid of `size` consecutive sandbox uids that own no process (so no other batch uses them)."""
-    busy = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            busy.add(os.stat(f"/proc/{pid}").st_uid)
-        except OSError:
-            continue
-    blocks = range(FIRST_SANDBOX_UID, 65000 - size, size)
+    busy = {
+        uid
+        for process in psutil.process_iter(["uids"])
+        if process.info["uids"]
+        for uid in process.info["uids"]
+    }
+    blocks = range(FIRST_SANDBOX_UID, LAST_SANDBOX_UID + 1 - size, size)
     start = os.getpid() % len(blocks)  # two batches starting together rarely pick the same block
     for base in [*blocks[start:], *blocks[:start]]:
         if not busy & set(range(base, base + size)):
             return base
-    raise RuntimeError("no free block of sandbox user ids (61000-64999): are many grading runs going on?")
+    raise RuntimeError(
+        f"no free block of sandbox user ids ({FIRST_SANDBOX_UID}-{LAST_SANDBOX_UID}): "
+        "are many grading runs going on?"
+    )
 
 
-def user_process_count(uid: int) -> int:
-    """Tasks (processes and threads) owned by `uid`, the quantity RLIMIT_NPROC bounds."""
+def user_processes(uid: int) -> list[psutil.Process]:
+    """The processes running as `uid` (real or effective)."""
+    found = []
+    for process in psutil.process_iter(["uids"]):
+        uids = process.info["uids"]
+        if uids and uid in (uids.real, uids.effective):
+            found.append(process)
+    return found
+
+
+def user_task_count(uid: int) -> int:
+    """Processes and threads of `uid`: the quantity RLIMIT_NPROC bounds."""
     count = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    for process in user_processes(uid):
         try:
-            if os.stat(f"/proc/{pid}").st_uid == uid:
-                count += len(os.listdir(f"/proc/{pid}/task"))
-        except OSError:
+            count += process.num_threads()
+        except psutil.Error:
             continue
     return count
-
-
-def set_limits(limits: Limits, dropping_to_uid: bool) -> None:
-    """Apply the resource limits to this process; whatever it starts inherits them."""
-    memory = limits.memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    file_size = limits.max_file_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # RLIMIT_NPROC counts every task of the real user: a fresh sandbox uid owns nothing yet, while
-    # an ordinary user already owns its desktop, shell, worker... so it gets a margin on top.
-    processes = limits.max_processes
-    if not dropping_to_uid:
-        processes += user_process_count(os.getuid())
-    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-
-
-def user_processes(uid: int) -> list[int]:
-    pids = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.stat(f"/proc/{pid}").st_uid == uid:
-                pids.append(int(pid))
-        except OSError:
-            continue
-    return pids
 
 
 def kill_user_processes(uid: int, grace: float = 0.0, attempts: int = 20) -> int:
     """SIGKILL every process of `uid` (all a sandbox user may own); returns how many there were.
 
-    Processes get `grace` seconds to end on their own first (a kernel that is shutting down). Then a
-    child switches to `uid` and calls ``kill(-1, SIGKILL)``, which reaches exactly the processes that
-    user may signal, wherever they hid (new session, double fork).
+    Processes get `grace` seconds to end on their own first (a kernel that is shutting down). Then a child
+    switches to `uid` and calls ``kill(-1, SIGKILL)``, which reaches exactly the processes that user may
+    signal, wherever they hid (new session, double fork).
     """
-    if uid == os.getuid() or not can_drop_privileges():
+    if not is_root() or uid == os.getuid():
         return 0
     deadline = time.monotonic() + grace
     while user_processes(uid) and time.monotonic() < deadline:
@@ -247,6 +323,47 @@ def kill_user_processes(uid: int, grace: float = 0.0, attempts: int = 20) -> int
     return leftovers
 
 
+def kill_descendants(grace: float = 0.0) -> int:
+    """Kill what this process started and is still running (a kernel's leftovers when all run as one user)."""
+    children = psutil.Process().children(recursive=True)
+    _, alive = psutil.wait_procs(children, timeout=grace) if grace else ([], children)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(alive, timeout=5)
+    return len(alive)
+
+
+def set_limits(sandbox: Sandbox, rlimits: list[str], dropping_to_uid: bool) -> dict[str, str]:
+    """Apply the resource limits named in `rlimits` to this process (its children inherit them).
+
+    Returns the limits that could not be set, each with the reason, instead of failing.
+    """
+    failed = {}
+    if resource is None:
+        return dict.fromkeys(rlimits, "no `resource` module")
+    values = {
+        "memory_mb": sandbox.memory_mb * 2**20,
+        "max_file_mb": sandbox.max_file_mb * 2**20,
+        # RLIMIT_NPROC counts every task of the real user: a fresh sandbox uid owns nothing yet, while an
+        # ordinary user already owns its desktop, shell, worker... so it gets a margin on top.
+        "max_processes": sandbox.max_processes + (0 if dropping_to_uid else user_task_count(os.getuid())),
+    }
+    for trait in rlimits:
+        try:
+            limit = getattr(resource, RLIMITS[trait])
+            resource.setrlimit(limit, (values[trait], values[trait]))
+        except (AttributeError, ValueError, OSError) as error:
+            failed[trait] = f"{type(error).__name__}: {error}"
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass  # no core files is a nicety, not a limit
+    return failed
+
+
 def chown_tree(path: Path, uid: int) -> None:
     os.chown(path, uid, uid)
     for folder, dirs, files in os.walk(path):
@@ -254,9 +371,9 @@ def chown_tree(path: Path, uid: int) -> None:
             os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
 
 
-def launch_kernel(limits: Limits, uid: int | None, command: list[str]) -> None:
+def launch_kernel(sandbox: Sandbox, rlimits: list[str], uid: int | None, command: list[str]) -> None:
     """Set limits, hand the kernel's folder and connection file to `uid`, drop to it, exec `command`."""
-    if uid is not None and can_drop_privileges():
+    if uid is not None:
         # The connection file lives in the worker's private runtime folder: give the kernel a copy.
         index = command.index("-f") + 1
         home = Path(os.environ["HOME"])
@@ -266,23 +383,31 @@ def launch_kernel(limits: Limits, uid: int | None, command: list[str]) -> None:
         command[index] = str(copy)
         chown_tree(home, uid)
         chown_tree(Path.cwd(), uid)
-        set_limits(limits, dropping_to_uid=True)
+    failed = set_limits(sandbox, rlimits, dropping_to_uid=uid is not None)
+    for trait, error in failed.items():
+        print(f"dlkit-grade sandbox: {trait} does not hold ({error})", file=sys.stderr)
+    if uid is not None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
-    else:
-        set_limits(limits, dropping_to_uid=False)
     os.execv(command[0], command)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Start a Jupyter kernel under grading limits.")
-    parser.add_argument("--limits", required=True, help="Limits as JSON")
+    parser.add_argument("--limits", required=True, help="the Sandbox traits as JSON")
+    parser.add_argument("--rlimits", default=",".join(RLIMITS), help="the traits to enforce with setrlimit")
     parser.add_argument("--uid", type=int, default=None, help="unprivileged user id for the kernel")
+    parser.add_argument("--probe", action="store_true", help="only print which resource limits fail, as JSON")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- followed by the kernel command")
     args = parser.parse_args(argv)
+    sandbox = Sandbox(**json.loads(args.limits))
+    rlimits = [name for name in args.rlimits.split(",") if name]
+    if args.probe:
+        print(json.dumps(set_limits(sandbox, list(RLIMITS), dropping_to_uid=is_root())))
+        return
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    launch_kernel(Limits.from_json(args.limits), args.uid, command)
+    launch_kernel(sandbox, rlimits, args.uid, command)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import nbformat
 from IPython.core.inputtransformer2 import TransformerManager
+from nbgrader.utils import is_locked
 
 _SYSTEM_CALLS = {
     "sys.exit": "exits the interpreter",
@@ -96,12 +97,6 @@ def _resolve(dotted: str, imported: dict[str, str]) -> str:
     if root not in imported:
         return dotted
     return imported[root] + ("." + rest if rest else "")
-
-
-def _editable(cell) -> bool:
-    """Cells a student may change: everything but nbgrader's locked and test cells."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return not (meta.get("locked") or meta.get("grade") and not meta.get("solution"))
 
 
 def _writes_outside(call: ast.Call) -> bool:
@@ -198,7 +193,7 @@ def scan_notebook(nb: nbformat.NotebookNode) -> list[Finding]:
         tree = _parse(cell.source)
         if tree is None:
             continue
-        if _editable(cell):
+        if not is_locked(cell):  # a cell the student could edit
             trees[index] = tree
         else:
             locked_imports.update(_imports(tree))

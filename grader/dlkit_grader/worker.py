@@ -1,11 +1,11 @@
 """Grade one student's assignment in a throw-away workspace, under the sandbox's limits.
 
-The batch starts one worker process per (student, assignment):
-``unshare -n python -m dlkit_grader.worker JOB.json``. The worker builds a private nbgrader course
-in the job's workspace (the assignment's source folder, the student's submission and a private copy
-of the gradebook), drives ``nbgrader autograde`` and ``generate_feedback`` on it, and writes
-``result.json`` next to them. The batch then merges the private gradebook into the real one, one
-worker at a time, so parallel workers never write the same database.
+The batch starts one long-lived worker process per parallel slot (``unshare -n -m python -m
+dlkit_grader.worker`` where the OS allows) and sends it jobs, one per (student, assignment). For each, the
+worker builds a private nbgrader course in the job's workspace (the assignment's source folder, the student's
+submission and a private copy of the gradebook), drives ``nbgrader autograde`` and ``generate_feedback`` on
+it, and writes ``result.json`` next to them. The batch then merges the private gradebook into the real one,
+one job at a time, so parallel workers never write the same database.
 
 nbgrader does the grading; this module only adds what a class of untrusted submissions needs:
 
@@ -20,6 +20,7 @@ nbgrader does the grading; this module only adds what a class of untrusted submi
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -48,6 +49,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import sandbox, tamper
+from .messages import cell_errors
 from .trusted import TrustedExecute
 
 # Error names in cell outputs worth a reason of their own (limits hit and the like).
@@ -73,9 +75,10 @@ class Job:
     grade_cells: dict[str, list[str]]  # notebook name -> ids of its test (grade) cells
     template_db: str  # a SQLite gradebook that knows the assignment
     workspace: str
-    limits: dict
+    limits: dict  # the Sandbox traits
+    rlimits: list[str]  # the Sandbox traits enforced with resource limits (those that hold here)
     locked_checksums: dict[str, dict[str, str]]  # notebook -> read-only cell id -> checksum as released
-    uid: int | None = None
+    uid: int | None = None  # the kernel's own user, where separate users hold
     course_id: str = "course"
     config_file: str | None = None  # the course's nbgrader_config.py
 
@@ -97,8 +100,6 @@ class Result:
     max_score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     tampering: list[str] = field(default_factory=list)
-    # notebook -> grade cell -> {"score", "max_score", "failure"}
-    cells: dict[str, dict[str, dict]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -180,21 +181,6 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-def cell_errors(cell) -> list[str]:
-    """The errors in a cell's outputs, each as 'Name: first line of its message'."""
-    errors = []
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            first_line = (out.get("evalue") or "").strip().splitlines()[:1]
-            errors.append(f"{out.get('ename')}: {first_line[0] if first_line else ''}".strip()[:300])
-    return errors
-
-
-def failure_message(cell) -> str:
-    """The first error of a cell (empty if none): what the student sees first."""
-    return next(iter(cell_errors(cell)), "")
-
-
 def prepare_submission(
     folder: Path, grade_cells: dict[str, list[str]], checksums: dict[str, dict[str, str]]
 ) -> list[str]:
@@ -250,7 +236,7 @@ def nbgrader_config(job: Job, workspace: Path) -> Config:
     if job.config_file and Path(job.config_file).exists():
         path = Path(job.config_file)
         config.merge(PyFileConfigLoader(path.name, path=str(path.parent)).load_config())
-    limits = sandbox.Limits(**job.limits)
+    limits = sandbox.Sandbox(**job.limits)
     config.CourseDirectory.root = str(workspace)
     config.CourseDirectory.course_id = job.course_id
     config.CourseDirectory.source_directory = "source"
@@ -279,28 +265,19 @@ def matplotlib_cache() -> Path:
     return folder
 
 
-def _isolate_environment(workspace: Path, mpl_cache: Path | None = None) -> None:
-    """Private homes and runtime folders; one thread per kernel for the maths libraries."""
+def kernel_env(workspace: Path, mpl_cache: Path | None = None) -> dict[str, str]:
+    """A private home for the kernel of one job (with the font cache); the variables that point at it."""
     home = workspace / "home"
     (home / "tmp").mkdir(parents=True)
     if mpl_cache is not None:
         shutil.copytree(mpl_cache, home / ".matplotlib")
-    runtime = workspace / "runtime"
-    runtime.mkdir(mode=0o700)
-    os.environ.update(
-        HOME=str(home),
-        TMPDIR=str(home / "tmp"),
-        JUPYTER_PATH=str(workspace / "jupyter"),
-        JUPYTER_RUNTIME_DIR=str(runtime),
-        JUPYTER_CONFIG_DIR=str(workspace / "jupyter-config"),
-        IPYTHONDIR=str(home / ".ipython"),
-        MPLCONFIGDIR=str(home / ".matplotlib"),
-        MPLBACKEND="Agg",
-        OMP_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
+    return {
+        "HOME": str(home),
+        "TMPDIR": str(home / "tmp"),
+        "IPYTHONDIR": str(home / ".ipython"),
+        "MPLCONFIGDIR": str(home / ".matplotlib"),
+        "MPLBACKEND": "Agg",
+    }
 
 
 def files_written_outside(uid: int, allowed: list[Path], roots: list[Path]) -> list[Path]:
@@ -350,10 +327,12 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
     # Solutions and hidden tests live in both: out of the student's (sandbox user's) reach.
     os.chmod(workspace / "source", 0o700)
     os.chmod(workspace / "gradebook.db", 0o600)
-    _isolate_environment(workspace, mpl_cache)
-    limits = sandbox.Limits(**job.limits)
-    uid = job.uid if job.uid is not None and sandbox.can_drop_privileges() else None
-    sandbox.write_kernelspec(workspace / "jupyter", limits, uid)
+    uid = job.uid
+    # The batch gives each worker a Jupyter folder of its own (JUPYTER_PATH): this job's kernel goes there.
+    jupyter_dir = Path(os.environ["JUPYTER_PATH"].split(os.pathsep)[0])
+    sandbox.write_kernelspec(
+        jupyter_dir, sandbox.Sandbox(**job.limits), job.rlimits, uid, kernel_env(workspace, mpl_cache)
+    )
 
     result = Result(job.student, job.assignment)
     result.reasons = prepare_submission(submitted, job.grade_cells, job.locked_checksums)
@@ -374,14 +353,13 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
     graded_folder = workspace / "autograded" / job.student / job.assignment
     if uid is not None:
         leftover = sandbox.kill_user_processes(uid, grace=3.0)
-        if leftover:
-            result.reasons.append(f"{leftover} processes were still running after the notebook; killed")
         outside = files_written_outside(
             uid,
             [graded_folder, workspace / "home"],
             [workspace, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")],
         )
-    else:
+    else:  # the kernel ran as this worker's user: what it left running are this worker's descendants
+        leftover = sandbox.kill_descendants(grace=3.0)
         outside = sorted(
             p
             for p in _files(workspace) - before
@@ -390,6 +368,8 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
             and p.parent != workspace
             and "feedback" not in p.parts
         )
+    if leftover:
+        result.reasons.append(f"{leftover} processes were still running after the notebook; killed")
     for path in outside:
         result.reasons.append(f"wrote a file outside its folder: {path} (deleted)")
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
@@ -413,7 +393,7 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
 
 
 def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Result) -> None:
-    """Scores from the private gradebook (0 where nothing was graded) and each test cell's failure."""
+    """Scores from the private gradebook (0 where nothing was graded); limits hit, as reasons."""
     with Gradebook(f"sqlite:///{workspace / 'gradebook.db'}", job.course_id) as gb:
         gb.update_or_create_student(job.student)
         with warnings.catch_warnings():
@@ -422,11 +402,8 @@ def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Resu
         for notebook in submission.notebooks:
             path = graded_folder / f"{notebook.name}.ipynb"
             nb = nbformat.read(path, as_version=4) if path.exists() else None
-            cells_by_id = {}
             if nb is not None:
                 for index, cell in enumerate(nb.cells):
-                    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                    cells_by_id[grade_id] = cell
                     for message in cell_errors(cell):
                         kind = NOTABLE_ERRORS.get(message.split(":")[0])
                         if kind and not any(
@@ -436,12 +413,6 @@ def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Resu
             for grade in notebook.grades:
                 if grade.auto_score is None and not grade.needs_manual_grade:
                     grade.auto_score = 0
-                cell = cells_by_id.get(grade.name)
-                result.cells.setdefault(notebook.name, {})[grade.name] = {
-                    "score": grade.score,
-                    "max_score": grade.max_score,
-                    "failure": failure_message(cell) if cell is not None else "not graded",
-                }
             gb.db.commit()
         result.score, result.max_score = submission.score, submission.max_score
     result.reasons = list(dict.fromkeys(result.reasons))
@@ -450,23 +421,29 @@ def _collect_scores(job: Job, workspace: Path, graded_folder: Path, result: Resu
 DONE = "dlkit-grade-done"
 
 
-def serve() -> None:
+def serve(argv: list[str] | None = None) -> None:
     """Grade the jobs whose JSON paths arrive on stdin, one per line; answer each with a DONE line.
 
-    One long-lived worker per parallel slot saves the seconds that importing nbgrader costs.
+    One long-lived worker per parallel slot saves the seconds that importing nbgrader costs. The batch says
+    which namespaces it started the worker in (``unshare``), so the worker sets them up without looking.
     """
-    sandbox.bring_up_loopback()
-    drop_user = sandbox.make_interpreter_reachable()
-    if not drop_user and sandbox.can_drop_privileges():
-        print(
-            "warning: the sandbox user cannot reach this Python; student code runs as root", file=sys.stderr
-        )
+    parser = argparse.ArgumentParser(description="A grading worker of dlkit-grade (started by the batch).")
+    parser.add_argument("--network-namespace", action="store_true", help="in a new network namespace")
+    parser.add_argument("--mount-namespace", action="store_true", help="in a private mount namespace")
+    args = parser.parse_args(argv)
+    if args.network_namespace:
+        sandbox.bring_up_loopback()
+    reachable = sandbox.interpreter_reachable() or (args.mount_namespace and sandbox.open_interpreter_path())
     mpl_cache = matplotlib_cache()
     try:
         for line in sys.stdin:
             path = Path(line.strip())
             job = Job.load(path)
-            if not drop_user:
+            if job.uid is not None and not reachable:
+                print(
+                    "warning: the sandbox user cannot reach this Python; student code runs as root",
+                    file=sys.stderr,
+                )
                 job.uid = None
             try:
                 result = grade(job, mpl_cache)

@@ -1,0 +1,114 @@
+"""The batch on the tiny course: limits keep the points earned so far, runs are idempotent and resumable,
+and a PostgreSQL gradebook works as SQLite's does."""
+
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from dlkit_grader.batch import grade_class
+from dlkit_grader.course import Course
+from nbgrader.api import Grade, Gradebook
+from tiny_course import LIMITS, make_course, submit, tiny_notebook
+
+
+@pytest.fixture
+def course(tmp_path):
+    return make_course(tmp_path)
+
+
+def _scores(state):
+    return {r["student"]: r["score"] for r in state.results()}
+
+
+def test_limits_keep_points_earned_so_far_and_reruns_are_idempotent(course, caplog):
+    submit(course, "good", tiny_notebook())
+    submit(course, "dies", tiny_notebook(double="def double(x):\n    import os\n    os._exit(3)"))
+    submit(
+        course, "slow", tiny_notebook(double="import time\ntime.sleep(30)\ndef double(x):\n    return 2 * x")
+    )
+    submit(course, "edits_test", tiny_notebook(add="def add(a, b):\n    return 0", test_add="pass"))
+    state = grade_class(Course.load(course), ["tiny"], LIMITS, workers=2)
+    results = {r["student"]: r for r in state.results()}
+    assert _scores(state) == {"good": 3, "dies": 2, "slow": 2, "edits_test": 1}
+    assert "kernel died" in " ".join(results["dies"]["reasons"])
+    assert "time limit" in " ".join(results["slow"]["reasons"])
+    assert "test_add was edited" in " ".join(results["edits_test"]["reasons"])
+
+    # A run interrupted after a gradebook commit but before its record regrades only what is missing,
+    # and the gradebook still holds one grade per test cell (plain re-runs: test_classroom_corpus.py).
+    state_file = course / "grading" / "classroom-state.json"
+    entries = json.loads(state_file.read_text())
+    del entries["dies/tiny"]
+    state_file.write_text(json.dumps(entries))
+    caplog.clear()
+    with caplog.at_level("INFO", logger="dlkit_grader"):
+        state = grade_class(Course.load(course), ["tiny"], LIMITS, workers=2)
+    assert "1 submissions to grade" in caplog.text
+    assert _scores(state)["dies"] == 2
+    with Gradebook(f"sqlite:///{course / 'grading' / 'gradebook.db'}", "tiny-course") as gb:
+        assert len(gb.students) == 4
+        assert sorted(s.score for s in gb.find_assignment("tiny").submissions) == [1, 2, 2, 3]
+        assert gb.db.query(Grade).count() == 8
+
+
+# --- PostgreSQL gradebook ------------------------------------------------------------------------------
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def postgres_url():
+    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+        pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed")
+    pytest.importorskip("psycopg2", reason="the PostgreSQL driver psycopg2 is not installed")
+    folder = Path(tempfile.mkdtemp(prefix="dlkit-pg-"))
+    data, port = folder / "data", _free_port()
+    owner = {}
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as an existing unprivileged user
+        user = next((u for u in pwd.getpwall() if u.pw_name in ("postgres", "nobody")), None)
+        if user is None:
+            pytest.skip("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
+        owner = {"user": user.pw_uid, "group": user.pw_gid}
+        os.chmod(folder, 0o755)
+        os.chown(folder, user.pw_uid, user.pw_gid)
+    run = dict(capture_output=True, check=True, cwd=folder, **owner)
+    try:
+        subprocess.run(["initdb", "-D", str(data), "-U", "grader", "--auth=trust"], **run)
+        subprocess.run(
+            [
+                "pg_ctl",
+                "-D",
+                str(data),
+                "-w",
+                "-l",
+                str(folder / "log"),
+                "-o",
+                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1",
+                "start",
+            ],
+            **run,
+        )
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "grader", "gradebook"], **run)
+        yield f"postgresql+psycopg2://grader@127.0.0.1:{port}/gradebook"
+    finally:
+        subprocess.run(["pg_ctl", "-D", str(data), "-m", "immediate", "stop"], **{**run, "check": False})
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_postgresql_gradebook(course, postgres_url):
+    submit(course, "good", tiny_notebook())
+    submit(course, "half", tiny_notebook(double="def double(x):\n    return x"))
+    state = grade_class(Course.load(course, db_url=postgres_url), ["tiny"], LIMITS, workers=2)
+    assert _scores(state) == {"good": 3, "half": 2}
+    with Gradebook(postgres_url, "tiny-course") as gb:
+        assert sorted(s.score for s in gb.find_assignment("tiny").submissions) == [2, 3]
