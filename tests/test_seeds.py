@@ -68,7 +68,11 @@ def _public_rng_takers():
         for name, obj in vars(module).items():
             if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
                 continue
-            if callable(obj) and "rng" in inspect.signature(obj).parameters:
+            try:
+                parameters = inspect.signature(obj).parameters if callable(obj) else {}
+            except ValueError:  # an exception class, say: built in, no signature of its own
+                continue
+            if "rng" in parameters:
                 found.add(f"{module_name}.{name}")
     return found
 
