@@ -147,7 +147,8 @@ def serve(namespace, request):
 
 def _outcome(namespace, request):
     if request.get("probe"):
-        return {"callables": [name for name in request["probe"] if callable(namespace.get(name))]}
+        return {"callables": {name: _parameters(namespace[name]) for name in request["probe"]
+                              if callable(namespace.get(name))}}
     if "source" in request:  # a test cell's own function that builds the student's objects
         scope = dict(namespace)
         exec(request["source"], scope)  # noqa: S102  (instructor code from the test cell)
@@ -174,6 +175,14 @@ def _outcome(namespace, request):
         if "value" not in outcome:
             break
     return {"outcomes": outcomes}
+
+
+def _parameters(fn):
+    """The names of `fn`'s parameters (messages show each input by its name); [] when unknown."""
+    try:
+        return [str(name) for name in inspect.signature(fn).parameters]
+    except (TypeError, ValueError):
+        return []
 
 
 # --- the checker's side ------------------------------------------------------------------------------
@@ -275,8 +284,11 @@ class KernelFunction(grading.RemoteFunction):
     what it returns comes back.
     """
 
-    def __init__(self, kernel, name, source=None):
+    def __init__(self, kernel, name, source=None, parameters=None):
         self.kernel, self.__name__, self.source = kernel, name, source
+        if parameters:  # what inspect.signature reports, so that messages name the inputs as the student did
+            self.__signature__ = inspect.Signature(
+                [inspect.Parameter(str(p), inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in parameters])
 
     def __repr__(self):
         return f"<{self.__name__}, in the student's kernel>"
@@ -309,7 +321,8 @@ def student_side(fn):
     kernel = _ACTIVE.get("kernel")
     if kernel is None or not isinstance(fn, types.FunctionType) or fn.__module__ != "__main__":
         return fn
-    return KernelFunction(kernel, fn.__name__, source=textwrap.dedent(inspect.getsource(fn)))
+    return KernelFunction(kernel, fn.__name__, source=textwrap.dedent(inspect.getsource(fn)),
+                          parameters=list(inspect.signature(fn).parameters))
 
 
 # The connection of the notebook being graded, in the checker kernel (bind sets it).
@@ -332,9 +345,10 @@ def bind(namespace, source, connection_file, pid=None, timeout=60.0):
     if not wanted:
         return
     reply = kernel.ask({"probe": wanted})
-    for name in reply.get("callables", []) if isinstance(reply, dict) else []:
-        if name in wanted:
-            namespace[name] = KernelFunction(kernel, name)
+    callables = reply.get("callables") if isinstance(reply, dict) else None
+    for name, parameters in (callables.items() if isinstance(callables, dict) else ()):
+        if name in wanted and isinstance(parameters, list) and parameters == [str(p) for p in parameters]:
+            namespace[name] = KernelFunction(kernel, name, parameters=parameters)
 
 
 def _free_names(source):

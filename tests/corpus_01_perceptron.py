@@ -75,7 +75,8 @@ def train_perceptron(X, y, lr, epochs, rng):
 
     # --- step --------------------------------------------------------------------------------------------
     "step_booleans": Answer({"step": "def step(z):\n    return np.asarray(z) > 0\n"},
-                            fails={"test_step": "it returned booleans (True/False)"}, validate=True),
+                            fails={"test_step": ("it returned booleans (True/False)", "input z = [-2.")},
+                            validate=True),
     "step_zero_is_one": Answer({"step": "def step(z):\n    return np.where(z >= 0, 1.0, 0.0)\n"},
                                fails={"test_step": "1 of 5 value(s) differ"},
                                notes={"test_train_perceptron": "with your own step it gives another result"},
