@@ -215,8 +215,10 @@ class StudentKernel:
                 reply = reply or _failure("TimeoutError", f"no result within {self.timeout:g} s")
                 continue
             try:
-                message = self.client.get_iopub_msg(timeout=remaining)
+                message = self.client.get_iopub_msg(timeout=min(remaining, 1.0))
             except queue.Empty:
+                if not self.client.is_alive():
+                    return _failure("KernelDied", "the notebook's kernel stopped while running the function")
                 continue
             if message["parent_header"].get("msg_id") != msg_id:
                 continue

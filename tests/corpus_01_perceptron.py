@@ -161,7 +161,7 @@ _WRONG = {"step": "def step(z):\n    return np.asarray(z) * 0.0\n",
           "perceptron_output": "def perceptron_output(X, w, b, activation):\n    return X @ w\n",
           "train_perceptron": "def train_perceptron(X, y, lr, epochs, rng):\n"
                               "    return np.zeros(X.shape[1]), 0.0, [0] * epochs\n"}
-_ALL_WRONG = {cell: f"{name} is not right yet" for cell, name in _ALL_FAIL.items()}
+_ALL_WRONG = {cell: "not right yet" for cell in _ALL_FAIL}
 
 _STACK_READER = '''
 def {name}(*args):

@@ -25,7 +25,8 @@ import time
 
 import nbformat
 from jupyter_client import KernelManager
-from nbclient.util import run_sync
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async, run_sync
 from nbgrader.converters import Autograde
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution
@@ -79,8 +80,10 @@ class TrustedExecute(Execute):
         timeout = self.timeout or 60
         cell.outputs, cell.execution_count = self._checker.run_test(
             cell.source, self.km.connection_file, student_pid, timeout)
+        if not _now(self.km.is_alive()):
+            raise DeadKernelError("the notebook's kernel died while this test cell called its functions")
         if any(out.output_type == "error" and out.ename == "CellTimeoutError" for out in cell.outputs):
-            self.km.interrupt_kernel()  # a student function still running would hold the next cells
+            _now(self.km.interrupt_kernel())  # a student function still running would hold the next cells
 
 
 class Checker:
@@ -221,6 +224,11 @@ if previous is not None:
     previous.close()
 %reset -f
 """
+
+
+def _now(result):
+    """The value of `result`, awaited if the kernel manager is an asynchronous one."""
+    return run_sync(ensure_async)(result)
 
 
 def _error_output(ename, evalue):
