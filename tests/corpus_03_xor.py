@@ -274,7 +274,8 @@ def binary_cross_entropy(y_true, y_pred):
 def binary_cross_entropy(y_true, y_pred):
     p = np.reshape(y_pred, np.shape(y_true))
     return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
-'''}, fails={"test_binary_cross_entropy": "clip y_pred into [eps, 1 - eps]"}, absent=(_MINUS, _SWAPPED)),
+'''}, fails={"test_binary_cross_entropy": "clip y_pred into [eps, 1 - eps]"}, absent=(_MINUS, _SWAPPED),
+        validate=True),
     "bce_where_unclipped": Answer({"binary_cross_entropy": '''
 def binary_cross_entropy(y_true, y_pred):
     p = np.reshape(y_pred, np.shape(y_true))
@@ -331,7 +332,13 @@ def cross_entropy(y_true, probs):
     "ce_no_minus": Answer(_edit("cross_entropy", CE, "return -np.mean", "return np.mean"),
                           fails={"test_cross_entropy": _MINUS}, absent=(_SWAPPED,)),
     "ce_unclipped": Answer(_edit("cross_entropy", CE, "p = np.clip(probs, 1e-7, 1.0)", "p = probs"),
-                           fails={"test_cross_entropy": "clip probs to at least eps"}, absent=(_MINUS,)),
+                           fails={"test_cross_entropy": "clip probs to at least eps"}, absent=(_MINUS,),
+                           validate=True),
+    "ce_pick_unclipped": Answer({"cross_entropy": '''
+def cross_entropy(y_true, probs):
+    labels = y_true if y_true.ndim == 1 else y_true.argmax(axis=1)
+    return -np.mean(np.log(probs[np.arange(len(labels)), labels]))
+'''}, fails={"test_cross_entropy": ("got: inf", "clip probs to at least eps")}, absent=(_MINUS,)),
     "ce_softmax_again": Answer(_edit("cross_entropy", CE, "p = np.clip(probs, 1e-7, 1.0)",
                                      "p = np.clip(softmax(probs, axis=1), 1e-7, 1.0)"),
                                fails={"test_cross_entropy": "without applying softmax again"}),
