@@ -311,6 +311,9 @@ def _show(value):
         return getattr(value, "__qualname__", repr(value))
     if isinstance(value, np.random.Generator):
         return "a numpy.random.Generator"
+    if isinstance(value, (list, tuple)) and value and all(isinstance(item, np.ndarray) for item in value):
+        # A list of arrays (a network's weight matrices, say): one per line, each shown as above.
+        return "\n".join(f"[{i}] {_show(item)}" for i, item in enumerate(value))
     text = repr(value)
     return text if len(text) <= 200 else text[:200] + " ..."
 

@@ -626,6 +626,101 @@ class MLP(Sequential):
         self.sizes = sizes
 
 
+def count_parameters(sizes) -> int:
+    """The number of weights and biases of a dense network with layer widths `sizes`.
+
+    The layer from d_{k−1} units to d_k units has a weight matrix of shape (d_{k−1}, d_k) and
+    d_k biases, so the network [d_0, d_1, …, d_L] has Σ_k (d_{k−1} + 1)·d_k parameters:
+    [3, 4, 1] → (3 + 1)·4 + (4 + 1)·1 = 21. It is the number of entries of
+    ``MLP(sizes).parameters()``.
+
+    Parameters
+    ----------
+    sizes : sequence of int >= 1, [n_inputs, hidden..., n_outputs] (at least two)
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be a sequence of ints such as [2, 4, 1], got {type(sizes).__name__}")
+    sizes = [_check_int(size, f"sizes[{i}]") for i, size in enumerate(sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least the input and output sizes, got {sizes}")
+    return sum((d_in + 1) * d_out for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=False))
+
+
+def mlp_forward(X, weights, biases=None, activation="relu", output_activation=None, return_hidden=False):
+    """The forward pass of a dense network given as arrays: A_k = g(A_{k−1} @ W_k + b_k), A_0 = X.
+
+    Every layer but the last applies `activation`; the last applies `output_activation`
+    (None: the raw scores Z_L = A_{L−1} @ W_L + b_L). It computes what `MLP` computes, with the
+    weights as plain arrays instead of modules.
+
+    Parameters
+    ----------
+    X : array (n, d_0), one sample per row
+    weights : sequence of L arrays, W_k of shape (d_{k−1}, d_k)
+    biases : None (no biases) or a sequence of L arrays, b_k of shape (d_k,)
+    activation, output_activation : a name from `dlkit.activations` ("relu"), a function of one
+        array, or None (no activation)
+    return_hidden : bool, also return the outputs of the hidden layers
+
+    Returns
+    -------
+    out : array (n, d_L)
+    hidden : list of the L − 1 arrays A_1 … A_{L−1}, A_k of shape (n, d_k); only with
+        return_hidden=True, as ``(out, hidden)``
+    """
+    A = as_float_array(X, "X")
+    check_ndim(A, 2, "X (one sample per row)")
+    weights = _layer_arrays(weights, "weights")
+    if not weights:
+        raise ValueError("weights must hold at least one weight matrix")
+    biases = [None] * len(weights) if biases is None else _layer_arrays(biases, "biases")
+    if len(biases) != len(weights):
+        raise ValueError(f"biases must hold one array per layer: {len(weights)} weight matrices, "
+                         f"{len(biases)} biases")
+    g, g_out = _activation_function(activation, "activation"), _activation_function(output_activation,
+                                                                                     "output_activation")
+    hidden = []
+    for k, (W, b) in enumerate(zip(weights, biases, strict=True)):
+        check_ndim(W, 2, f"weights[{k}]")
+        if W.shape[0] != A.shape[1]:
+            raise ValueError(f"weights[{k}] has shape {tuple(W.shape)}: it needs {A.shape[1]} rows, one per "
+                             f"unit of the layer before it (W_k has shape (d_(k-1), d_k))")
+        Z = matmul(A, W)
+        if b is not None:
+            if tuple(b.shape) != (W.shape[1],):
+                raise ValueError(f"biases[{k}] must have shape ({W.shape[1]},), one per unit, got "
+                                 f"{tuple(b.shape)}")
+            Z = Z + b
+        last = k == len(weights) - 1
+        A = (g_out if last else g)(Z)
+        if not last:
+            hidden.append(A)
+    return (A, hidden) if return_hidden else A
+
+
+def _layer_arrays(arrays, name: str) -> list:
+    if isinstance(arrays, (str, bytes)) or not isinstance(arrays, (list, tuple)):
+        raise TypeError(f"{name} must be a list with one array per layer, got {type(arrays).__name__}")
+    return [None if a is None else as_float_array(a, f"{name}[{k}]") for k, a in enumerate(arrays)]
+
+
+def _activation_function(activation, name: str):
+    """A function of one array for a name, a function, or None (the identity)."""
+    if activation is None:
+        return lambda Z: Z
+    if isinstance(activation, str):
+        check_option(activation, tuple(activations.ACTIVATIONS), name)
+        return activations.ACTIVATIONS[activation][0]
+    if not callable(activation):
+        raise TypeError(f"{name} must be a name such as 'relu', a function or None, got "
+                        f"{type(activation).__name__}")
+    return activation
+
+
 class Perceptron:
     """Rosenblatt's perceptron: ŷ = step(b + x @ w), trained one sample at a time.
 
