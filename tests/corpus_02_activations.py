@@ -1,6 +1,17 @@
-"""02_activations as students answer it: legitimate styles and the typical mistakes (see corpus.py)."""
+"""02_activations as students answer it: legitimate styles and the typical mistakes (see corpus.py).
+
+Each mistake is written on its own below (`MISTAKES`), as one student would make it. To keep the
+end-to-end test fast, mistakes in unrelated exercises are then graded together in one notebook (`_packed`);
+every mistake must still lose exactly the points of its own test cell, with its own message. A mistake never
+shares a notebook with one in an exercise whose check runs dlkit's version of it (`USES`), so that "one
+mistake costs once" stays visible in the scores: the later exercise, written correctly, keeps its points.
+"""
 
 from corpus import Answer
+
+# Test cell -> the earlier exercises its check replaces by dlkit's versions (`uses=` in the notebook).
+USES = {"test_sigmoid_grad": ("sigmoid",), "test_tanh": ("sigmoid",), "test_tanh_grad": ("tanh",),
+        "test_elu_grad": ("elu",)}
 
 POINTS = {
     "test_collapse_linear": 2,
@@ -63,7 +74,8 @@ STYLE_A = {
     "leaky_relu_grad": _cell(LEAKY_GRAD, "slope = np.ones_like(z)\nslope[z <= 0] = beta\nreturn slope"),
     "elu": _cell(ELU, "out = z.copy()\nnegative = z <= 0\nout[negative] = alpha * np.expm1(z[negative])\n"
                       "return out"),
-    "elu_grad": _cell(ELU_GRAD, "return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0))).astype(z.dtype)"),
+    "elu_grad": _cell(ELU_GRAD, "slope = np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))\n"
+                                "return slope.astype(z.dtype)"),
     "gelu": _cell(GELU, """
 if approximate:
     inner = math.sqrt(2 / math.pi) * (z + 0.044715 * z * z * z)
@@ -86,7 +98,8 @@ return np.exp(shifted - log_total)
 """),
 }
 STYLE_B = {
-    "collapse_linear": _cell(COLLAPSE, 'return np.einsum("dh,hm->dm", W1, W2), np.einsum("h,hm->m", b1, W2) + b2'),
+    "collapse_linear": _cell(COLLAPSE, 'W = np.einsum("dh,hm->dm", W1, W2)\n'
+                                       'return W, np.einsum("h,hm->m", b1, W2) + b2'),
     "sigmoid": _cell(SIGMOID, """
 out = np.empty_like(z)
 positive = z >= 0
@@ -125,13 +138,13 @@ return np.moveaxis(e / e.sum(axis=-1)[..., None], -1, axis)
 """),
 }
 
-ANSWERS = {
-    # --- legitimate styles: full marks ------------------------------------------------------------------
+LEGITIMATE = {
     "style_a": Answer(STYLE_A, validate=True),
     "style_b": Answer(STYLE_B),
     "sigmoid_logaddexp": _one("sigmoid", SIGMOID, "return np.exp(-np.logaddexp(0.0, -z))"),
-    "tanh_from_exp_of_minus_2z": _one("tanh", TANH, "return 2.0 / (1.0 + np.exp(-2.0 * np.abs(z))) * np.sign(z)"
-                                                   " - np.sign(z)"),
+    "tanh_from_exp_of_minus_2z": _one("tanh", TANH, "sign = np.sign(z)\n"
+                                                   "e = np.exp(-2.0 * np.abs(z))\n"
+                                                   "return 2.0 / (1.0 + e) * sign - sign"),
     "softmax_expand_dims": _one("softmax", SOFTMAX, """
 m = np.expand_dims(z.max(axis=axis), axis)
 e = np.exp(z - m)
@@ -147,7 +160,9 @@ for i in range(d):
 b = b2 + sum(b1[k] * W2[k] for k in range(h))
 return W, b
 """),
+}
 
+MISTAKES = {
     # --- collapse_linear ----------------------------------------------------------------------------------
     "collapse_column_form": _one("collapse_linear", COLLAPSE, "return W2 @ W1, W2 @ b1 + b2",
                                  fails={"test_collapse_linear": "the input meets W1 first"}, validate=True),
@@ -163,8 +178,9 @@ return W, b
     "sigmoid_overflows": _one("sigmoid", SIGMOID, "return 1.0 / (1.0 + np.exp(-z))",
                               fails={"test_sigmoid": ("sigmoid stopped with an error", _OVERFLOW,
                                                       "input z = [-1000., 1000.]")}, validate=True),
-    "sigmoid_where_still_overflows": _one("sigmoid", SIGMOID,
-                                          "return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))",
+    "sigmoid_where_still_overflows": _one("sigmoid", SIGMOID, "positive = 1 / (1 + np.exp(-z))\n"
+                                                              "negative = np.exp(z) / (1 + np.exp(z))\n"
+                                                              "return np.where(z >= 0, positive, negative)",
                                           fails={"test_sigmoid": _OVERFLOW}),
     "sigmoid_sign_error": _one("sigmoid", SIGMOID, "e = np.exp(-np.abs(z))\n"
                                                    "return np.where(z < 0, 1.0 / (1.0 + e), e / (1.0 + e))",
@@ -174,7 +190,8 @@ return W, b
     "sigmoid_calls_reference": _one("sigmoid", SIGMOID, "return activations.sigmoid(z)",
                                     fails={"test_sigmoid": "it calls `dlkit.activations.sigmoid`"}),
     "sigmoid_grad_plus": _one("sigmoid_grad", SIGMOID_GRAD, "s = sigmoid(z)\nreturn s * (1 + s)",
-                              fails={"test_sigmoid_grad": "with a minus: sigma (1 + sigma) is 0.75"}, validate=True),
+                              fails={"test_sigmoid_grad": "with a minus: sigma (1 + sigma) is 0.75"},
+                              validate=True),
     "sigmoid_grad_of_z": _one("sigmoid_grad", SIGMOID_GRAD, "return z * (1 - z)",
                               fails={"test_sigmoid_grad": "apply the formula to s = sigmoid(z)"}),
 
@@ -195,7 +212,8 @@ return W, b
                              fails={"test_relu": "it changed its input `z` in place"}),
     "relu_np_max": _one("relu", RELU, "return np.max(z, 0)",
                         fails={"test_relu": "np.max(z, 0) is the largest entry along axis 0"}),
-    "relu_calls_nn": _one("relu", RELU, "return nn.ReLU()(z)", fails={"test_relu": "it calls `dlkit.nn.ReLU`"}),
+    "relu_calls_nn": _one("relu", RELU, "return nn.ReLU()(z)",
+                          fails={"test_relu": "it calls `dlkit.nn.ReLU`"}),
     "relu_grad_booleans": _one("relu_grad", RELU_GRAD, "return z > 0",
                                fails={"test_relu_grad": "it returned booleans (True/False)"}, validate=True),
     "relu_grad_float64": _one("relu_grad", RELU_GRAD, "return np.where(z > 0, 1.0, 0.0)",
@@ -211,7 +229,8 @@ return W, b
     "leaky_grad_ignores_beta": _one("leaky_relu_grad", LEAKY_GRAD,
                                     "return np.where(z > 0, 1.0, 0.01).astype(z.dtype)",
                                     fails={"test_leaky_relu_grad": "leaky_relu_grad ignores beta"}),
-    "leaky_grad_at_zero": _one("leaky_relu_grad", LEAKY_GRAD, "return np.where(z >= 0, 1.0, beta).astype(z.dtype)",
+    "leaky_grad_at_zero": _one("leaky_relu_grad", LEAKY_GRAD,
+                               "return np.where(z >= 0, 1.0, beta).astype(z.dtype)",
                                fails={"test_leaky_relu_grad": "at z = 0 take the slope on the left"}),
 
     # --- elu and its derivative -----------------------------------------------------------------------------
@@ -219,7 +238,8 @@ return W, b
                           fails={"test_elu": ("elu stopped with an error", _OVERFLOW)}, validate=True),
     "elu_ignores_alpha": _one("elu", ELU, "return np.where(z > 0, z, np.expm1(np.minimum(z, 0)))",
                               fails={"test_elu": "elu ignores alpha"}),
-    "elu_grad_overflows": _one("elu_grad", ELU_GRAD, "return np.where(z > 0, 1.0, alpha * np.exp(z)).astype(z.dtype)",
+    "elu_grad_overflows": _one("elu_grad", ELU_GRAD,
+                               "return np.where(z > 0, 1.0, alpha * np.exp(z)).astype(z.dtype)",
                                fails={"test_elu_grad": _OVERFLOW}),
     "elu_grad_without_alpha_term": _one("elu_grad", ELU_GRAD, "return np.where(z > 0, 1.0, elu(z, alpha))",
                                         fails={"test_elu_grad": "elu(z) alone is off by alpha"}),
@@ -253,24 +273,27 @@ return 0.5 * (1 + erf(z / math.sqrt(2))) + z * np.exp(-z * z / 2) / math.sqrt(2 
 """, fails={"test_gelu_grad": "FloatingPointError: overflow encountered in cosh"}),
 
     # --- softmax ------------------------------------------------------------------------------------------
-    "softmax_no_max": _one("softmax", SOFTMAX, "e = np.exp(z)\nreturn e / np.sum(e, axis=axis, keepdims=True)",
+    "softmax_no_max": _one("softmax", SOFTMAX,
+                           "e = np.exp(z)\nreturn e / np.sum(e, axis=axis, keepdims=True)",
                            fails={"test_softmax": ("softmax stopped with an error", _OVERFLOW,
                                                    "input z = [[-1000., -999.], [ 1000., 1001.]]")},
                            validate=True),
     "softmax_global_max": _one("softmax", SOFTMAX,
                                "e = np.exp(z - np.max(z))\nreturn e / np.sum(e, axis=axis, keepdims=True)",
-                               fails={"test_softmax": ("it contains NaN", "subtract each slice's own maximum")},
+                               fails={"test_softmax": ("it contains NaN",
+                                                       "subtract each slice's own maximum")},
                                validate=True),
     "softmax_no_keepdims": _one("softmax", SOFTMAX,
                                 "e = np.exp(z - np.max(z, axis=axis))\nreturn e / np.sum(e, axis=axis)",
                                 fails={"test_softmax": "add keepdims=True to both np.max and np.sum"},
                                 validate=True),
-    "softmax_sum_without_keepdims": _one("softmax", SOFTMAX, "e = np.exp(z - z.max(axis=axis, keepdims=True))\n"
-                                                             "return e / e.sum(axis=axis)",
+    "softmax_sum_without_keepdims": _one("softmax", SOFTMAX,
+                                         "e = np.exp(z - z.max(axis=axis, keepdims=True))\n"
+                                         "return e / e.sum(axis=axis)",
                                          fails={"test_softmax": "add keepdims=True to np.sum."}),
     "softmax_ignores_axis": _one("softmax", SOFTMAX, "e = np.exp(z - np.max(z, axis=-1, keepdims=True))\n"
                                                      "return e / np.sum(e, axis=-1, keepdims=True)",
-                                 fails={"test_softmax": "normalised along the last axis whatever `axis` says"},
+                                 fails={"test_softmax": "normalised along the last axis whatever `axis`"},
                                  absent=(_KEEPDIMS_GUESS,), validate=True),
     "softmax_only_2d_axes": _one("softmax", SOFTMAX, """
 if axis == 0 and z.ndim == 2:  # columns: softmax of the rows of the transpose
@@ -280,7 +303,41 @@ return e / np.sum(e, axis=-1, keepdims=True)
 """, fails={"test_softmax": ("input axis = 0", "normalised along the last axis")}, absent=(_KEEPDIMS_GUESS,)),
     "softmax_whole_array": _one("softmax", SOFTMAX, "e = np.exp(z - z.max())\nreturn e / e.sum()",
                                 fails={"test_softmax": "each slice must sum to 1 on its own"}),
-    "softmax_in_place": _one("softmax", SOFTMAX, "z -= np.max(z, axis=axis, keepdims=True)\nnp.exp(z, out=z)\n"
+    "softmax_in_place": _one("softmax", SOFTMAX, "z -= np.max(z, axis=axis, keepdims=True)\n"
+                                                 "np.exp(z, out=z)\n"
                                                  "z /= np.sum(z, axis=axis, keepdims=True)\nreturn z",
                              fails={"test_softmax": "it changed its input `z` in place"}),
 }
+
+
+def _packed(answers, prefix):
+    """The answers merged into as few notebooks as possible, named prefix_1, prefix_2, ...
+
+    A notebook takes at most one answer per exercise, and never two answers that interact: one whose `notes`
+    name a test cell another makes fail, or one that changes an exercise another's failing check replaces.
+    """
+    def interact(a, b):
+        used_by_a = {name for cell in a.fails for name in USES.get(cell, ())}
+        used_by_b = {name for cell in b.fails for name in USES.get(cell, ())}
+        return bool(set(a.cells) & set(b.cells) or set(a.notes) & set(b.fails) or set(b.notes) & set(a.fails)
+                    or used_by_a & set(b.cells) or used_by_b & set(a.cells))
+
+    groups = []
+    for answer in answers.values():
+        group = next((group for group in groups if not any(interact(answer, other) for other in group)), None)
+        if group is None:
+            groups.append([answer])
+        else:
+            group.append(answer)
+    return {f"{prefix}_{i}": Answer(
+        cells={cell: source for answer in group for cell, source in answer.cells.items()},
+        fails={cell: words for answer in group for cell, words in answer.fails.items()},
+        notes={cell: words for answer in group for cell, words in answer.notes.items()},
+        validate=any(answer.validate for answer in group),
+        absent=tuple(words for answer in group for words in answer.absent),
+    ) for i, group in enumerate(groups, start=1)}
+
+
+_SINGLE_STYLES = {name: answer for name, answer in LEGITIMATE.items() if name not in ("style_a", "style_b")}
+ANSWERS = {"style_a": LEGITIMATE["style_a"], "style_b": LEGITIMATE["style_b"],
+           **_packed(_SINGLE_STYLES, "styles"), **_packed(MISTAKES, "mistakes")}

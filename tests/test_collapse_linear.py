@@ -15,21 +15,6 @@ def _layer(W, b):
     return layer
 
 
-def test_worked_example_of_the_course_map():
-    W1, b1 = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0])
-    W2, b2 = np.array([[2.0, 0.0], [-1.0, 1.0]]), np.array([0.0, 1.0])
-    W, b = nn.collapse_linear(W1, b1, W2, b2)
-    np.testing.assert_array_equal(W, [[0.0, 2.0], [2.0, 4.0]])
-    np.testing.assert_array_equal(b, [3.0, 0.0])
-    x = np.array([1.0, -2.0])
-    np.testing.assert_array_equal((x @ W1 + b1) @ W2 + b2, [-1.0, -6.0])
-    np.testing.assert_array_equal(x @ W + b, [-1.0, -6.0])
-    # The lecture's column form z = W x + b with the same numbers is another network, also one layer.
-    np.testing.assert_array_equal(W2 @ W1, [[2.0, 4.0], [2.0, 2.0]])
-    np.testing.assert_array_equal(W2 @ b1 + b2, [2.0, -1.0])
-    np.testing.assert_array_equal(W2 @ (W1 @ x + b1) + b2, [-4.0, -3.0])
-
-
 @pytest.mark.parametrize(("d", "h", "m"), [(1, 1, 1), (4, 3, 2), (2, 7, 5)])
 def test_the_collapsed_layer_computes_what_two_dense_layers_compute(d, h, m):
     rng = np.random.default_rng(d * 100 + h * 10 + m)

@@ -21,7 +21,8 @@ def close_figures():
 def _shaded_z(ax):
     """The z values covered by the grey saturation band (vertices of its polygons)."""
     (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
-    return np.concatenate([path.vertices[:, 0] for path in band.get_paths()]) if band.get_paths() else np.array([])
+    paths = band.get_paths()
+    return np.concatenate([path.vertices[:, 0] for path in paths]) if paths else np.array([])
 
 
 def test_one_panel_per_activation_with_the_function_and_its_derivative():
