@@ -338,6 +338,11 @@ def _packed(answers, prefix):
     ) for i, group in enumerate(groups, start=1)}
 
 
+# Mistakes that the visible checks must already catch (validate=True) are packed apart from the others, since
+# validation must fail on exactly the cells that grading fails.
 _SINGLE_STYLES = {name: answer for name, answer in LEGITIMATE.items() if name not in ("style_a", "style_b")}
+_VISIBLE = {name: answer for name, answer in MISTAKES.items() if answer.validate}
+_HIDDEN = {name: answer for name, answer in MISTAKES.items() if not answer.validate}
 ANSWERS = {"style_a": LEGITIMATE["style_a"], "style_b": LEGITIMATE["style_b"],
-           **_packed(_SINGLE_STYLES, "styles"), **_packed(MISTAKES, "mistakes")}
+           **_packed(_SINGLE_STYLES, "styles"), **_packed(_VISIBLE, "visible_mistakes"),
+           **_packed(_HIDDEN, "mistakes")}
