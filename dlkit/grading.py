@@ -218,8 +218,10 @@ def _diagnose(got, expected, rtol, atol, check_dtype=False, length_hint=None):
         if check_dtype and expected_array.dtype.kind == "f" and got_array.dtype != expected_array.dtype:
             return (f"the values are right but their dtype is {got_array.dtype}; expected "
                     f"{expected_array.dtype}.",
-                    "keep the input's dtype: float32 stays float32 with Python numbers (1.0, 0.5), "
-                    "while a float64 array or np.float64 constant promotes it to float64.")
+                    "keep the input's dtype: float32 combined with Python numbers (x * 0.5) stays "
+                    "float32, but a float64 array, a NumPy constant such as np.sqrt(2), or an array made "
+                    "of Python numbers alone (np.where(c, 1.0, 0.0), np.zeros(n)) is float64; build from "
+                    "the input (np.zeros_like(x)) or end with .astype(x.dtype), x being the input.")
         return None
     if _any(expected_array != 0) and _allclose(got_array, -expected_array, rtol=rtol, atol=atol):
         return ("the values have the right size but the wrong sign.",

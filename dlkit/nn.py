@@ -294,6 +294,38 @@ class Dense(Module):
         return f"Dense({self.in_features}, {self.out_features}, bias={self.b is not None})"
 
 
+def collapse_linear(W1, b1, W2, b2):
+    """The one dense layer that computes the same as two dense layers with no activation between them.
+
+    (X @ W1 + b1) @ W2 + b2 = X @ (W1 @ W2) + (b1 @ W2 + b2), so the pair is the layer
+    W = W1 @ W2, b = b1 @ W2 + b2: without a non-linear activation, depth adds nothing.
+
+    Parameters
+    ----------
+    W1 : array (d, h), the first layer's weights; b1 : array (h,), its bias
+    W2 : array (h, m), the second layer's weights; b2 : array (m,), its bias
+
+    Returns
+    -------
+    W : array (d, m), W1 @ W2
+    b : array (m,), b1 @ W2 + b2
+
+    The inputs are not modified; float32 inputs give float32 results.
+    """
+    W1, b1 = as_float_array(W1, "W1"), as_float_array(b1, "b1")
+    W2, b2 = as_float_array(W2, "W2"), as_float_array(b2, "b2")
+    for array, ndim, name in ((W1, 2, "W1"), (b1, 1, "b1"), (W2, 2, "W2"), (b2, 1, "b2")):
+        check_ndim(array, ndim, name)
+    h, m = W1.shape[1], W2.shape[1]
+    if b1.shape[0] != h:
+        raise ValueError(f"b1 must have one entry per column of W1 ({h}), got shape {tuple(b1.shape)}")
+    if W2.shape[0] != h:
+        raise ValueError(f"W2 must have one row per column of W1 ({h}), got shape {tuple(W2.shape)}")
+    if b2.shape[0] != m:
+        raise ValueError(f"b2 must have one entry per column of W2 ({m}), got shape {tuple(b2.shape)}")
+    return W1 @ W2, b1 @ W2 + b2
+
+
 class Activation(Module):
     """An elementwise activation a = f(z); backward is dout ⊙ f'(z) (f and f' from `dlkit.activations`).
 

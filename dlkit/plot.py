@@ -209,6 +209,55 @@ def activation_curves(activations, z_range=(-5.0, 5.0), axes=None):
     return ax_f, ax_grad
 
 
+def activation_panels(activations, z_range=(-5.0, 5.0), saturation=0.05, ncols=3, axes=None):
+    """One panel per activation: g(z), g'(z) and, shaded, the zones where g saturates.
+
+    A unit saturates where |g'(z)| < `saturation`: it passes back less than that fraction of
+    the gradient it receives, so its weights barely learn.
+
+    Parameters
+    ----------
+    activations : list of names from `dlkit.activations`, (f, f_grad) pairs or functions (their
+        derivative is then taken by centred differences), as for `activation_curves`.
+    z_range : (low, high) of the z axis.
+    saturation : the threshold on |g'(z)| below which a zone is shaded (0 shades nothing).
+    ncols : panels per row of a new figure.
+    axes : Axes to draw on, at least one per activation; a new figure when None.
+
+    Returns
+    -------
+    list of Axes, one per activation: g in colour C0, g' dashed in C1, saturated zones in grey.
+    """
+    pairs = [_activation_pair(a) for a in activations]
+    if not pairs:
+        raise ValueError("activations is empty: expected at least one activation")
+    check_count(ncols, "ncols")
+    if axes is None:
+        nrows = (len(pairs) + ncols - 1) // ncols
+        fig, grid = plt.subplots(nrows, ncols, figsize=(4.0 * ncols, 3.0 * nrows), squeeze=False,
+                                 layout="constrained")
+        axes = list(grid.ravel())
+        for ax in axes[len(pairs):]:
+            fig.delaxes(ax)
+    else:
+        axes = list(np.ravel(axes))
+        if len(axes) < len(pairs):
+            raise ValueError(f"axes holds {len(axes)} Axes for {len(pairs)} activations")
+    z = np.linspace(float(z_range[0]), float(z_range[1]), 801)
+    axes = axes[:len(pairs)]
+    for ax, (label, f, f_grad) in zip(axes, pairs, strict=True):
+        slope = to_numpy(f_grad(z))
+        ax.fill_between(z, 0, 1, where=np.abs(slope) < saturation, transform=ax.get_xaxis_transform(),
+                        color="0.88", label=f"|g'| < {saturation:g}")
+        ax.plot(z, to_numpy(f(z)), color="C0", label="g(z)")
+        ax.plot(z, slope, color="C1", linestyle="--", label="g'(z)")
+        ax.axhline(0.0, color="0.7", linewidth=0.8)
+        ax.set_title(label)
+        ax.set_xlabel("$z$")
+    axes[0].legend(loc="upper left", fontsize="small")
+    return axes
+
+
 def gradient_norms(history, ax=None):
     """Per-layer gradient norms per epoch on a logarithmic axis.
 
