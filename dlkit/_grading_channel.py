@@ -163,7 +163,8 @@ def _outcome(namespace, request):
     outcomes = []
     for encoded in request["calls"]:
         args = decode(encoded, functions=True, namespace=namespace)
-        outcome = grading.run_student(fn, args, forbidden, uses)
+        with np.errstate(**_floating_point_rules(request.get("errstate"))):
+            outcome = grading.run_student(fn, args, forbidden, uses)
         if "value" in outcome:
             try:
                 outcome["value"] = encode(outcome["value"])
@@ -175,6 +176,13 @@ def _outcome(namespace, request):
         if "value" not in outcome:
             break
     return {"outcomes": outcomes}
+
+
+def _floating_point_rules(rules):
+    """The checker's np.errstate, e.g. {"over": "raise"}, from the request (anything else ignored)."""
+    allowed = {"ignore", "warn", "raise", "call", "print", "log"}
+    return {key: value for key, value in (rules or {}).items()
+            if key in ("divide", "over", "under", "invalid") and value in allowed}
 
 
 def _parameters(fn):
@@ -303,6 +311,7 @@ class KernelFunction(grading.RemoteFunction):
             **({"source": self.source} if self.source else {}),
             "name": self.__name__,
             "calls": [encode(tuple(args), functions=True) for args in cases],
+            "errstate": np.geterr(),  # a check run under np.errstate(over="raise") runs the student's code so
             "forbidden": [ref for ref in map(_reference, forbidden) if ref],
             "uses": {name: _reference(obj) for name, obj in (uses or {}).items() if _reference(obj)},
         }

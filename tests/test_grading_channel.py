@@ -129,3 +129,14 @@ def test_a_check_through_a_remote_function_gives_the_students_messages():
 def test_free_names_are_what_a_test_cell_reads_without_defining():
     source = "X = np.ones(2)\ndef helper(a):\n    return a\nprint(step(helper(X)), [k for k in keys])\n"
     assert channel._free_names(source) == {"np", "step", "print", "keys"}
+
+
+def test_the_checkers_floating_point_rules_reach_the_students_kernel():
+    """A check under np.errstate(over="raise") runs the student's function under the same rules."""
+    namespace = {"np": np}
+    exec("def sigmoid(z):\n    return 1 / (1 + np.exp(-z))\n", namespace)
+    calls = [channel.encode((np.array([-1000.0, 0.0]),), functions=True)]
+    for rules, overflows in (({"over": "raise", "invalid": "raise"}, True), ({"over": "ignore"}, False)):
+        request = {"name": "sigmoid", "calls": calls, "forbidden": [], "uses": {}, "errstate": rules}
+        (outcome,) = channel._outcome(namespace, request)["outcomes"]
+        assert ("error" in outcome and outcome["error"]["type"] == "FloatingPointError") == overflows
