@@ -319,7 +319,8 @@ def test_shares_of_saturated_units_for_z_normal_with_sd_3():
         "elu": _share_below([(-inf, z_elu)]),
         "gelu": _share_below([(-inf, left), band]),
     }
-    printed = {"sigmoid": 0.335, "tanh": 0.468, "relu": 0.499, "leaky_relu": 0.499, "elu": 0.159, "gelu": 0.245}
+    printed = {"sigmoid": 0.335, "tanh": 0.468, "relu": 0.499, "leaky_relu": 0.499, "elu": 0.159,
+               "gelu": 0.245}
     for name, share in shares.items():  # the notebook's counts of 100,000 draws: sd of a share < 0.0016
         assert share == pytest.approx(printed[name], abs=0.005), name
     rng = np.random.default_rng(7)
