@@ -56,7 +56,7 @@ def test_shapes_that_do_not_chain_are_refused_by_name(shapes, message):
 
 
 def test_strings_are_refused():
-    with pytest.raises(TypeError, match="W2 must hold numbers"):
+    with pytest.raises(TypeError, match="W2 must be an array of numbers"):
         nn.collapse_linear(np.ones((2, 2)), np.ones(2), np.array([["a", "b"], ["c", "d"]]), np.ones(2))
 
 

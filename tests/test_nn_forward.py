@@ -42,7 +42,7 @@ def test_count_parameters_counts_the_entries_of_an_mlp(sizes):
 def test_count_parameters_rejects_bad_sizes():
     with pytest.raises(ValueError, match="at least the input and output"):
         nn.count_parameters([3])
-    with pytest.raises(ValueError, match=r"sizes\[1\] must be > 0"):
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be an int >= 1"):
         nn.count_parameters([3, 0, 1])
     with pytest.raises(TypeError, match=r"sizes\[0\] must be an int"):
         nn.count_parameters([2.5, 1])
