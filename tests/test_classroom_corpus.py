@@ -1,6 +1,6 @@
 """The bad-submission corpus, graded as one class by `dlkit-grade`: every case ends with a grade and a reason.
 
-Each case of tests/grading_corpus/cases.json is built from the solved 01_perceptron release (full marks)
+Each case of tests/grading_corpus/cases*.json is built from the solved 01_perceptron release (full marks)
 by one change. The class also holds two correct students and a blank notebook, which must keep their
 scores whatever their classmates did. Short limits keep the run to a couple of minutes on 2 cores.
 """
@@ -22,7 +22,10 @@ from dlkit_grader.samples import answered_release, grade_id
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "grading_corpus"
 CASES = {
-    name: case for name, case in json.loads((CORPUS / "cases.json").read_text()).items() if name[0] != "_"
+    name: case
+    for cases in sorted(CORPUS.glob("cases*.json"))
+    for name, case in json.loads(cases.read_text()).items()
+    if name[0] != "_"
 }
 ASSIGNMENT = "01_perceptron"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
