@@ -1,10 +1,9 @@
 """02_activations as students answer it: legitimate styles and the typical mistakes (see corpus.py).
 
-Each mistake is written on its own below (`MISTAKES`), as one student would make it. To keep the
-end-to-end test fast, mistakes in unrelated exercises are then graded together in one notebook (`_packed`);
-every mistake must still lose exactly the points of its own test cell, with its own message. A mistake never
-shares a notebook with one in an exercise whose check runs dlkit's version of it (`USES`), so that "one
-mistake costs once" stays visible in the scores: the later exercise, written correctly, keeps its points.
+Each mistake is written on its own below (`MISTAKES`), as one student would make it; the test grades answers
+to unrelated exercises together (`corpus.packs`). A mistake never shares a notebook with one in an exercise
+whose check runs dlkit's version of it (`USES`), so that "one mistake costs once" stays visible in the scores:
+the later exercise, written correctly, keeps its points.
 """
 
 from corpus import Answer
@@ -310,39 +309,4 @@ return e / np.sum(e, axis=-1, keepdims=True)
 }
 
 
-def _packed(answers, prefix):
-    """The answers merged into as few notebooks as possible, named prefix_1, prefix_2, ...
-
-    A notebook takes at most one answer per exercise, and never two answers that interact: one whose `notes`
-    name a test cell another makes fail, or one that changes an exercise another's failing check replaces.
-    """
-    def interact(a, b):
-        used_by_a = {name for cell in a.fails for name in USES.get(cell, ())}
-        used_by_b = {name for cell in b.fails for name in USES.get(cell, ())}
-        return bool(set(a.cells) & set(b.cells) or set(a.notes) & set(b.fails) or set(b.notes) & set(a.fails)
-                    or used_by_a & set(b.cells) or used_by_b & set(a.cells))
-
-    groups = []
-    for answer in answers.values():
-        group = next((group for group in groups if not any(interact(answer, other) for other in group)), None)
-        if group is None:
-            groups.append([answer])
-        else:
-            group.append(answer)
-    return {f"{prefix}_{i}": Answer(
-        cells={cell: source for answer in group for cell, source in answer.cells.items()},
-        fails={cell: words for answer in group for cell, words in answer.fails.items()},
-        notes={cell: words for answer in group for cell, words in answer.notes.items()},
-        validate=any(answer.validate for answer in group),
-        absent=tuple(words for answer in group for words in answer.absent),
-    ) for i, group in enumerate(groups, start=1)}
-
-
-# Mistakes that the visible checks must already catch (validate=True) are packed apart from the others, since
-# validation must fail on exactly the cells that grading fails.
-_SINGLE_STYLES = {name: answer for name, answer in LEGITIMATE.items() if name not in ("style_a", "style_b")}
-_VISIBLE = {name: answer for name, answer in MISTAKES.items() if answer.validate}
-_HIDDEN = {name: answer for name, answer in MISTAKES.items() if not answer.validate}
-ANSWERS = {"style_a": LEGITIMATE["style_a"], "style_b": LEGITIMATE["style_b"],
-           **_packed(_SINGLE_STYLES, "styles"), **_packed(_VISIBLE, "visible_mistakes"),
-           **_packed(_HIDDEN, "mistakes")}
+ANSWERS = {**LEGITIMATE, **MISTAKES}

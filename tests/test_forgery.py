@@ -40,7 +40,7 @@ def forged_scores(released_course, tmp_path_factory):
         for name, answer in module.FORGERIES.items():
             folder = course_dir / "grading" / "submitted" / name / assignment
             folder.mkdir(parents=True)
-            __import__("nbformat").write(submission(solution, answer), folder / notebook_name)
+            __import__("nbformat").write(submission(solution, [answer]), folder / notebook_name)
             for relative, text in answer.files.items():
                 (folder / relative).parent.mkdir(parents=True, exist_ok=True)
                 (folder / relative).write_text(text)

@@ -1,9 +1,12 @@
 """Every notebook graded end to end through nbgrader, as students answer it (the corpora of corpus_*.py).
 
-Per assignment, the session's throw-away course directory receives the solution, the blank release and every
-answer of the corpus as submissions; one ``nbgrader autograde`` grades them all, then nbgrader's validator
-(what ``nbgrader validate`` and JupyterLab's Validate button run) checks the answers marked ``validate``.
-Scores are read from the gradebook; messages from the autograded notebooks' error outputs.
+Per assignment, the session's throw-away course directory receives the solution, the blank release and the
+answers of the corpus as submissions (answers that cannot interact share one, see ``corpus.packs``);
+one ``nbgrader autograde`` grades them all, then nbgrader's validator (what ``nbgrader validate`` and
+JupyterLab's Validate button run) checks the submissions of answers marked ``validate``. Scores are read from
+the gradebook; messages from the autograded notebooks' error outputs. Each answer is still a test of its own:
+its submission must lose exactly the points of its own failing cells and of its companions', with its own
+messages.
 """
 
 import csv
@@ -12,7 +15,7 @@ import io
 import nbformat
 import pytest
 from conftest import ROOT, run_nbgrader
-from corpus import Answer, corpora, flat, grade_id, read, solved, submission
+from corpus import Answer, corpora, flat, grade_id, packs, read, solved, submission
 
 CORPORA = corpora()
 ALWAYS = {"solution": Answer(validate=True), "blank": None}
@@ -31,6 +34,25 @@ def _answers(assignment):
 
 def _answer(assignment, name):
     return ALWAYS[name] if name in ALWAYS else _answers(assignment)[name]
+
+
+def _submissions(assignment):
+    """Submission (student) name -> the names of the answers it holds."""
+    module = CORPORA[assignment]
+    groups = [[name] for name in ALWAYS] + packs(module.ANSWERS, getattr(module, "USES", None))
+    groups += [[name] for name in getattr(module, "FORGERIES", {})]
+    return {group[0] if len(group) == 1 else f"pack_{index}": group for index, group in enumerate(groups)}
+
+
+def _submission_of(assignment, name):
+    """(submission name, the answers graded beside `name` in it)."""
+    (found,) = [(student, group) for student, group in _submissions(assignment).items() if name in group]
+    student, group = found
+    return student, [_answer(assignment, other) for other in group if other != name]
+
+
+def _fails(answers):
+    return {cell for answer in answers if answer is not None for cell in answer.fails}
 
 
 def _validate(path):
@@ -57,7 +79,8 @@ def graded(released_course):
 
 
 def _grade(course_dir, assignment):
-    """({student: score}, {student: autograded notebook}, {student: (validate's output, Validate's result)}).
+    """({submission: score}, {submission: autograded notebook}, {submission: (validate's output, Validate's
+    result)}).
 
     The validations are what ``nbgrader validate`` prints and what JupyterLab's Validate button receives.
     """
@@ -65,19 +88,20 @@ def _grade(course_dir, assignment):
     released = read(course_dir / "course" / assignment / notebook_name)
     solution = solved(released, read(ROOT / "solutions" / assignment / notebook_name))
     paths = {}
-    for name in [*ALWAYS, *_answers(assignment)]:
-        answer = _answer(assignment, name)
-        folder = course_dir / "grading" / "submitted" / name / assignment
+    for student, group in _submissions(assignment).items():
+        answers = [_answer(assignment, name) for name in group]
+        folder = course_dir / "grading" / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
-        paths[name] = folder / notebook_name
-        nbformat.write(released if answer is None else submission(solution, answer), paths[name])
-        for relative, text in (answer.files if answer else {}).items():
+        paths[student] = folder / notebook_name
+        nbformat.write(released if answers == [None] else submission(solution, answers), paths[student])
+        for relative, text in (answers[0].files if answers[0] else {}).items():  # such answers are alone
             (folder / relative).parent.mkdir(parents=True, exist_ok=True)
             (folder / relative).write_text(text)
     # One kernel at a time: kernels started together can race for the same TCP port.
     run_nbgrader("autograde", assignment, "--force", cwd=course_dir)
-    validations = {name: _validate(paths[name]) for assignment_, name in _cases(validated_only=True)
-                   if assignment_ == assignment}
+    validated = {_submission_of(assignment, name)[0] for assignment_, name in _cases(validated_only=True)
+                 if assignment_ == assignment}
+    validations = {student: _validate(paths[student]) for student in validated}
     autograded = {name: read(course_dir / "grading" / "autograded" / name / assignment / notebook_name)
                   for name in paths}
     return _scores(course_dir, assignment), autograded, validations
@@ -116,31 +140,37 @@ def test_each_answer_earns_exactly_the_points_of_the_test_cells_it_passes(graded
     scores, autograded, _ = graded(assignment)
     points = CORPORA[assignment].POINTS
     answer = _answer(assignment, name)
-    expected = 0 if answer is None else sum(points.values()) - sum(points[cell] for cell in answer.fails)
-    errors = _errors(autograded[name])
-    assert scores[name] == expected, f"{name}: {scores[name]} instead of {expected}; failures: {errors}"
+    student, companions = _submission_of(assignment, name)
+    theirs = _fails(companions)
+    failing = set(points) if answer is None else set(answer.fails) | theirs
+    expected = sum(points.values()) - sum(points[cell] for cell in failing)
+    errors = _errors(autograded[student])
+    beside = f" (graded in {student} beside {_submissions(assignment)[student]})" if companions else ""
+    assert scores[student] == expected, f"{name}: {scores[student]} instead of {expected}{beside}; {errors}"
     if answer is None:
         return
-    assert set(errors) == set(answer.fails), f"{name}: failing cells {sorted(errors)}: {errors}"
+    assert set(errors) == failing, f"{name}: failing cells {sorted(errors)}{beside}: {errors}"
     for cell_id, words in answer.fails.items():
         for phrase in (words,) if isinstance(words, str) else words:
             assert flat(phrase) in flat(errors[cell_id]), f"{name}, {cell_id} says:\n{errors[cell_id]}"
+    own = [message for cell_id, message in errors.items() if cell_id not in theirs]
     for words in answer.absent:
-        assert all(flat(words) not in flat(message) for message in errors.values()), f"{name}: {errors}"
+        assert all(flat(words) not in flat(message) for message in own), f"{name}: {errors}"
     for cell_id, words in answer.notes.items():
-        assert flat(words) in flat(_printed(autograded[name], cell_id)), f"{name}: no note in {cell_id}"
+        assert flat(words) in flat(_printed(autograded[student], cell_id)), f"{name}: no note in {cell_id}"
 
 
 @pytest.mark.parametrize(("assignment", "name"), _cases(validated_only=True))
 def test_validation_shows_the_visible_failures_in_whole_lines(graded, assignment, name):
     """What a student sees before submitting: the same messages, no traceback, nothing cut off."""
     validations = graded(assignment)[2]
-    printed, result = validations[name]
+    student, companions = _submission_of(assignment, name)
+    printed, result = validations[student]
     answer = _answer(assignment, name)
-    if answer is not None and not answer.fails:
+    failing = len(CORPORA[assignment].POINTS) if answer is None else len({*answer.fails, *_fails(companions)})
+    if not failing:
         assert printed == "Success! Your notebook passes all the tests.\n", printed
         return
-    failing = len(CORPORA[assignment].POINTS) if answer is None else len(answer.fails)
     assert printed.startswith(f"VALIDATION FAILED ON {failing} CELL(S)!"), printed
     report = printed.split("The error was:")[1:]
     assert report, printed
