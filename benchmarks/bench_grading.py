@@ -6,6 +6,7 @@ same class; the figures are notebooks graded per second of wall-clock time.
 
     python benchmarks/bench_grading.py --students 100 --workers 2
     python benchmarks/bench_grading.py --students 100 --workers 2 --baseline-students 20
+    python benchmarks/bench_grading.py --students 100 --workers 2 --assignments 01_perceptron
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ from dlkit_grader.samples import answered_release
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_class(course: Path, students: int) -> int:
-    """Write a course with `students` submissions of every assignment; returns the number of notebooks."""
+def make_class(course: Path, students: int, assignments: list[str]) -> int:
+    """Write a course with `students` submissions of each of `assignments`; returns how many notebooks."""
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(
-        ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
-    )
+    for assignment in assignments:
+        shutil.copytree(
+            ROOT / "solutions" / assignment,
+            course / "solutions" / assignment,
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+        )
     count = 0
-    for source in sorted(p for p in (ROOT / "solutions").iterdir() if p.is_dir()):
+    for source in (ROOT / "solutions" / assignment for assignment in assignments):
         for path in sorted(source.glob("*.ipynb")):
             released = nbformat.read(ROOT / "course" / source.name / path.name, as_version=4)
             answer = answered_release(released, nbformat.read(path, as_version=4))
@@ -70,6 +74,12 @@ def main() -> None:
         default=None,
         help="students for the sequential baseline (default: all; 0 skips it)",
     )
+    parser.add_argument(
+        "--assignments",
+        nargs="+",
+        default=sorted(p.name for p in (ROOT / "solutions").glob("[!._]*") if p.is_dir()),
+        help="the notebooks each student hands in (default: every one of solutions/)",
+    )
     args = parser.parse_args()
     figures = {
         "date": date.today().isoformat(),
@@ -77,12 +87,13 @@ def main() -> None:
         "python": platform.python_version(),
         "students": args.students,
         "workers": args.workers,
+        "assignments": args.assignments,
         "command": " ".join(["python", *sys.argv]),
     }
     with tempfile.TemporaryDirectory() as scratch:
         course = Path(scratch) / "parallel"
         course.mkdir()
-        notebooks = make_class(course, args.students)
+        notebooks = make_class(course, args.students, args.assignments)
         figures["load_average_before"] = round(os.getloadavg()[0], 1)
         seconds = timed([sys.executable, "-m", "dlkit_grader.cli", "--workers", str(args.workers)], course)
         figures.update(
@@ -95,7 +106,7 @@ def main() -> None:
         if baseline_students:
             course = Path(scratch) / "sequential"
             course.mkdir()
-            notebooks = make_class(course, baseline_students)
+            notebooks = make_class(course, baseline_students, args.assignments)
             seconds = feedback_seconds = 0.0
             for assignment in sorted(p.name for p in (course / "solutions").iterdir() if p.is_dir()):
                 nbgrader = [sys.executable, "-m", "nbgrader"]

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_ruff_finds_nothing():
     if shutil.which("ruff", path=str(Path(sys.executable).parent)) is None:
         pytest.skip("ruff is not installed in this environment (it comes with the 'dev' extra)")
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "dlkit", "grader", "tests", "benchmarks"],
-                            cwd=ROOT, capture_output=True, text=True)
+    paths = ["dlkit", "grader", "tests", "benchmarks", "conftest.py"]
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", *paths], cwd=ROOT, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout + result.stderr

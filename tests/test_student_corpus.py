@@ -14,15 +14,16 @@ import io
 
 import nbformat
 import pytest
-from conftest import ROOT, run_nbgrader
 from corpus import Answer, corpora, flat, grade_id, packs, read, solved, submission
+
+from conftest import ROOT, run_nbgrader
 
 CORPORA = corpora()
 ALWAYS = {"solution": Answer(validate=True), "blank": None}
 
 
-def _cases(validated_only=False):
-    return [(assignment, name) for assignment in CORPORA for name in [*ALWAYS, *_answers(assignment)]
+def _names(assignment, validated_only=False):
+    return [name for name in [*ALWAYS, *_answers(assignment)]
             if not validated_only or name == "blank" or _answer(assignment, name).validate]
 
 
@@ -99,8 +100,7 @@ def _grade(course_dir, assignment):
             (folder / relative).write_text(text)
     # One kernel at a time: kernels started together can race for the same TCP port.
     run_nbgrader("autograde", assignment, "--force", cwd=course_dir)
-    validated = {_submission_of(assignment, name)[0] for assignment_, name in _cases(validated_only=True)
-                 if assignment_ == assignment}
+    validated = {_submission_of(assignment, name)[0] for name in _names(assignment, validated_only=True)}
     validations = {student: _validate(paths[student]) for student in validated}
     autograded = {name: read(course_dir / "grading" / "autograded" / name / assignment / notebook_name)
                   for name in paths}
@@ -135,69 +135,87 @@ def _printed(notebook, cell_id):
     return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
 
 
-@pytest.mark.parametrize(("assignment", "name"), _cases())
-def test_each_answer_earns_exactly_the_points_of_the_test_cells_it_passes(graded, assignment, name):
-    scores, autograded, _ = graded(assignment)
-    points = CORPORA[assignment].POINTS
-    answer = _answer(assignment, name)
-    student, companions = _submission_of(assignment, name)
-    theirs = _fails(companions)
-    failing = set(points) if answer is None else set(answer.fails) | theirs
-    expected = sum(points.values()) - sum(points[cell] for cell in failing)
-    errors = _errors(autograded[student])
-    beside = f" (graded in {student} beside {_submissions(assignment)[student]})" if companions else ""
-    assert scores[student] == expected, f"{name}: {scores[student]} instead of {expected}{beside}; {errors}"
-    if answer is None:
-        return
-    assert set(errors) == failing, f"{name}: failing cells {sorted(errors)}{beside}: {errors}"
-    for cell_id, words in answer.fails.items():
-        for phrase in (words,) if isinstance(words, str) else words:
-            assert flat(phrase) in flat(errors[cell_id]), f"{name}, {cell_id} says:\n{errors[cell_id]}"
-    own = [message for cell_id, message in errors.items() if cell_id not in theirs]
-    for words in answer.absent:
-        assert all(flat(words) not in flat(message) for message in own), f"{name}: {errors}"
-    for cell_id, words in answer.notes.items():
-        assert flat(words) in flat(_printed(autograded[student], cell_id)), f"{name}: no note in {cell_id}"
-
-
-@pytest.mark.parametrize(("assignment", "name"), _cases(validated_only=True))
-def test_validation_shows_the_visible_failures_in_whole_lines(graded, assignment, name):
-    """What a student sees before submitting: the same messages, no traceback, nothing cut off."""
-    validations = graded(assignment)[2]
-    student, companions = _submission_of(assignment, name)
-    printed, result = validations[student]
-    answer = _answer(assignment, name)
-    failing = len(CORPORA[assignment].POINTS) if answer is None else len({*answer.fails, *_fails(companions)})
-    if not failing:
-        assert printed == "Success! Your notebook passes all the tests.\n", printed
-        return
-    assert printed.startswith(f"VALIDATION FAILED ON {failing} CELL(S)!"), printed
-    report = printed.split("The error was:")[1:]
-    assert report, printed
-    for error in report:
-        body = error.split("=" * 20)[0]
-        assert not any(line.endswith("...") for line in body.splitlines()), f"a line was cut:\n{body}"
-        assert "Traceback" not in body and "grading.py" not in body, body
-    wanted = ([f"{name} is not written yet." for name in _exercise_names(assignment)] if answer is None
-              else [phrase for words in answer.fails.values()
-                    for phrase in ((words,) if isinstance(words, str) else words)])
-    for words in wanted:
-        assert flat(words) in flat(printed), printed
-    lab_errors = "\n".join(failure["raw_error"] for failure in result.get("failed", []))
-    for words in wanted:
-        assert flat(words) in flat(lab_errors), result
-
-
 def _exercise_names(assignment):
     released = read(ROOT / "course" / assignment / f"{assignment}.ipynb")
     return [grade_id(cell) for cell in released.cells if cell.metadata.get("nbgrader", {}).get("solution")]
 
 
-@pytest.mark.parametrize("assignment", sorted(CORPORA))
-def test_the_gradebook_exports_one_row_per_student(graded, released_course, assignment):
-    scores = graded(assignment)[0]
-    run_nbgrader("export", "--to", "grading/grades.csv", cwd=released_course)
-    with open(released_course / "grading" / "grades.csv", newline="") as file:
-        rows = [row for row in csv.DictReader(file) if row["assignment"] == assignment]
-    exported = {row["student_id"]: float(row["score"]) for row in rows}
-    assert {student: exported.get(student) for student in scores} == scores
+class CorpusTests:
+    """The tests of one assignment's corpus (`assignment`). Each assignment gets a subclass below, so that
+    pytest-xdist (``--dist loadscope``) grades different assignments in different workers."""
+
+    assignment = None
+
+    def test_each_answer_earns_exactly_the_points_of_the_test_cells_it_passes(self, graded, name):
+        assignment = self.assignment
+        scores, autograded, _ = graded(assignment)
+        points = CORPORA[assignment].POINTS
+        answer = _answer(assignment, name)
+        student, companions = _submission_of(assignment, name)
+        theirs = _fails(companions)
+        failing = set(points) if answer is None else set(answer.fails) | theirs
+        expected = sum(points.values()) - sum(points[cell] for cell in failing)
+        errors = _errors(autograded[student])
+        beside = f" (graded in {student} beside {_submissions(assignment)[student]})" if companions else ""
+        assert scores[student] == expected, (
+            f"{name}: {scores[student]} instead of {expected}{beside}; {errors}")
+        if answer is None:
+            return
+        assert set(errors) == failing, f"{name}: failing cells {sorted(errors)}{beside}: {errors}"
+        for cell_id, words in answer.fails.items():
+            for phrase in (words,) if isinstance(words, str) else words:
+                assert flat(phrase) in flat(errors[cell_id]), f"{name}, {cell_id} says:\n{errors[cell_id]}"
+        own = [message for cell_id, message in errors.items() if cell_id not in theirs]
+        for words in answer.absent:
+            assert all(flat(words) not in flat(message) for message in own), f"{name}: {errors}"
+        for cell_id, words in answer.notes.items():
+            note = _printed(autograded[student], cell_id)
+            assert flat(words) in flat(note), f"{name}: no note in {cell_id}"
+
+    def test_validation_shows_the_visible_failures_in_whole_lines(self, graded, name):
+        """What a student sees before submitting: the same messages, no traceback, nothing cut off."""
+        assignment = self.assignment
+        validations = graded(assignment)[2]
+        student, companions = _submission_of(assignment, name)
+        printed, result = validations[student]
+        answer = _answer(assignment, name)
+        failing = (len(CORPORA[assignment].POINTS) if answer is None
+                   else len({*answer.fails, *_fails(companions)}))
+        if not failing:
+            assert printed == "Success! Your notebook passes all the tests.\n", printed
+            return
+        assert printed.startswith(f"VALIDATION FAILED ON {failing} CELL(S)!"), printed
+        report = printed.split("The error was:")[1:]
+        assert report, printed
+        for error in report:
+            body = error.split("=" * 20)[0]
+            assert not any(line.endswith("...") for line in body.splitlines()), f"a line was cut:\n{body}"
+            assert "Traceback" not in body and "grading.py" not in body, body
+        wanted = ([f"{name} is not written yet." for name in _exercise_names(assignment)] if answer is None
+                  else [phrase for words in answer.fails.values()
+                        for phrase in ((words,) if isinstance(words, str) else words)])
+        for words in wanted:
+            assert flat(words) in flat(printed), printed
+        lab_errors = "\n".join(failure["raw_error"] for failure in result.get("failed", []))
+        for words in wanted:
+            assert flat(words) in flat(lab_errors), result
+
+    def test_the_gradebook_exports_one_row_per_student(self, graded, released_course):
+        assignment = self.assignment
+        scores = graded(assignment)[0]
+        run_nbgrader("export", "--to", "grading/grades.csv", cwd=released_course)
+        with open(released_course / "grading" / "grades.csv", newline="") as file:
+            rows = [row for row in csv.DictReader(file) if row["assignment"] == assignment]
+        exported = {row["student_id"]: float(row["score"]) for row in rows}
+        assert {student: exported.get(student) for student in scores} == scores
+
+
+def pytest_generate_tests(metafunc):
+    if "name" in metafunc.fixturenames:
+        validated_only = metafunc.function.__name__.startswith("test_validation")
+        metafunc.parametrize("name", _names(metafunc.cls.assignment, validated_only))
+
+
+for _assignment in CORPORA:
+    _name = f"Test_{_assignment}"
+    globals()[_name] = type(_name, (CorpusTests,), {"assignment": _assignment})

@@ -61,12 +61,21 @@ class TrustedExecute(Execute):
     start_new_kernel = run_sync(async_start_new_kernel)  # nbclient's sync name is bound to its own coroutine
 
     def preprocess(self, nb, resources=None, km=None):
-        self._checker = None
-        return super().preprocess(nb, resources, km)
+        for attempt in (1, 2):
+            self._checker = None
+            self._started = False
+            try:
+                return super().preprocess(nb, resources, km)
+            except (DeadKernelError, RuntimeError):
+                # A kernel that dies before the first cell (its port taken by a kernel another process started
+                # at the same moment, a busy machine) gets one more try; after that the failure is reported.
+                if self._started or attempt == 2:
+                    raise
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        self._started = True
         if self._checker is None:  # the first code cell is the setup: the checker runs it too, meanwhile
             self._checker = Checker.for_notebook(self.checker_kernel_name, cell.source, self.timeout or 60,
                                                  self.log)
@@ -126,13 +135,7 @@ class Checker:
     def _prepare(self, setup_source):
         try:
             if self.km is None:
-                env = dict(os.environ, NBGRADER_EXECUTION="autograde")
-                self.km = KernelManager(kernel_name=self.kernel_name)
-                self.km.start_kernel(cwd=self.folder, env=env,
-                                     extra_arguments=["--HistoryManager.hist_file=:memory:"])
-                self.kc = self.km.client()
-                self.kc.start_channels()
-                self.kc.wait_for_ready(timeout=60)
+                self._start()
             else:  # the previous notebook's connection and names go
                 self._execute(_FORGET_PREVIOUS_NOTEBOOK, self.timeout, store_history=False)
             outputs, _ = self._execute(setup_source, self.timeout)
@@ -142,6 +145,25 @@ class Checker:
                                  errors[0].evalue)
         except Exception as error:  # noqa: BLE001  (reported on every test cell)
             self._error = error
+
+    def _start(self):
+        """Start the kernel; one that dies while starting (see TrustedExecute.preprocess) is tried again."""
+        env = dict(os.environ, NBGRADER_EXECUTION="autograde")
+        for attempt in (1, 2):
+            self.km = KernelManager(kernel_name=self.kernel_name)
+            self.km.start_kernel(cwd=self.folder, env=env,
+                                 extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            try:
+                self.kc.wait_for_ready(timeout=60)
+                return
+            except RuntimeError:
+                self.kc.stop_channels()
+                if self.km.has_kernel:
+                    self.km.shutdown_kernel(now=True)
+                if attempt == 2:
+                    raise
 
     def run_test(self, source, connection_file, student_pid, timeout):
         """(outputs, execution count) of the test cell `source`, run against the student's kernel."""

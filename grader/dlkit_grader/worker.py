@@ -112,16 +112,9 @@ class SandboxedExecute(TrustedExecute):
 
     def preprocess(self, nb, resources=None, km=None):
         self.timeout_func = self._cell_timeout
-        for attempt in (1, 2):
-            self._deadline = time.monotonic() + self.notebook_timeout
-            self._kernel_death = None
-            self._started = False
-            try:
-                return super().preprocess(nb, resources, km)
-            except (DeadKernelError, RuntimeError):
-                # A kernel that dies before the first cell (a busy machine) gets one more try.
-                if self._started or attempt == 2:
-                    raise
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._kernel_death = None
+        return super().preprocess(nb, resources, km)
 
     def _cell_timeout(self, cell) -> int:
         remaining = int(self._deadline - time.monotonic())
@@ -145,7 +138,6 @@ class SandboxedExecute(TrustedExecute):
             ]
             return cell, resources
         self._output_bytes = 0
-        self._started = True
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
