@@ -45,3 +45,8 @@ c.Sandbox.allow_network = False
 from dlkit_grader.trusted import autograde_preprocessors  # noqa: E402
 
 c.Autograde.autograde_preprocessors = autograde_preprocessors()
+
+# The feedback shows each test cell's points and failure message, never its code: hidden tests stay hidden.
+from dlkit_grader.feedback import feedback_preprocessors  # noqa: E402
+
+c.GenerateFeedback.preprocessors = feedback_preprocessors()

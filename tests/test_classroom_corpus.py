@@ -7,7 +7,10 @@ scores whatever their classmates did. Short limits keep the run to a couple of m
 
 import copy
 import csv
+import hashlib
+import html
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -40,15 +43,34 @@ def solved_release():
     return answered_release(released, solution)
 
 
-def write_submission(folder: Path, case: dict, solved, released) -> None:
+def write_submission(folder: Path, case: dict, solved, released, paths: dict | None = None) -> None:
+    """Write the submission of `case` into `folder`; `paths` (classmate, gradebook, canary) fill its code."""
+    action = case["action"]
+    if action == "link_folder":  # the student's folder itself is a link, to a root-only folder
+        folder.parent.mkdir(parents=True)
+        folder.symlink_to(paths["canary"].parent)
+        return
     folder.mkdir(parents=True)
     nb = copy.deepcopy(solved)
     cells = {grade_id(c): c for c in nb.cells}
-    action = case["action"]
     if action in ("append", "replace"):
         code = (CORPUS / case["code"]).read_text()
+        for name, path in (paths or {}).items():
+            code = code.replace(f"{{{name}}}", str(path))
         cell = cells[case["cell"]]
         cell.source = cell.source + "\n\n" + code if action == "append" else code
+    elif action == "duplicate":
+        index = nb.cells.index(cells[case["cell"]])
+        nb.cells.insert(index + 1, copy.deepcopy(nb.cells[index]))
+    elif action == "files":
+        for relative, text in case["files"].items():
+            (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+            (folder / relative).write_text(text)
+    elif action == "fifo":
+        os.mkfifo(folder / "pipe")
+    elif action == "link_notebook":
+        (folder / NOTEBOOK).symlink_to(paths.get(case["to"], case["to"]))
+        return
     elif action == "delete_cells":
         nb.cells = [c for c in nb.cells if grade_id(c) not in case["cells"]]
     elif action == "edit_cell":
@@ -64,6 +86,16 @@ def write_submission(folder: Path, case: dict, solved, released) -> None:
     nbformat.write(nb, folder / name)
 
 
+def digests(folder: Path, skip: str | None = None) -> dict[str, str]:
+    """Relative path -> sha256 of every file under `folder` (links not followed), bar those under `skip`."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        relative = str(path.relative_to(folder))
+        if path.is_file() and not path.is_symlink() and not (skip and relative.startswith(skip)):
+            found[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
@@ -71,6 +103,15 @@ def graded_class(tmp_path_factory):
     shutil.copytree(
         ROOT / "solutions", course / "solutions", ignore=shutil.ignore_patterns(".ipynb_checkpoints")
     )
+    submitted = course / "grading" / "submitted"
+    paths = {
+        "classmate": submitted / "good_1" / ASSIGNMENT / NOTEBOOK,
+        "gradebook": course / "grading" / "gradebook.db",
+        "canary": course / "private" / "canary.txt",
+    }
+    paths["canary"].parent.mkdir(mode=0o700)
+    paths["canary"].write_text("only root may read or change this")
+    paths["canary"].chmod(0o600)
     downloads = tmp_path_factory.mktemp("submissions")
     released = nbformat.read(ROOT / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
     solved = solved_release()
@@ -79,20 +120,26 @@ def graded_class(tmp_path_factory):
     (downloads / "blank" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(released, downloads / "blank" / ASSIGNMENT / NOTEBOOK)
     for name, case in CASES.items():
-        write_submission(downloads / name / ASSIGNMENT, case, solved, released)
+        into = submitted if case.get("in_course") else downloads
+        write_submission(into / name / ASSIGNMENT, case, solved, released, paths)
     ESCAPED.unlink(missing_ok=True)
+    before = {"course": digests(course, skip="grading"), "good_1": digests(downloads / "good_1")}
     started = time.time()
     assert cli.main([str(downloads), "--course-root", str(course), "--workers", "2", *LIMITS]) == 0
     grading = Course.load(course).grading_dir
     with open(grading / "report" / "students.csv", newline="") as handle:
         students = {row["student"]: row for row in csv.DictReader(handle)}
-    return course, grading, students, (started, time.time())
+    return course, grading, students, (started, time.time()), before
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_bad_submission_gets_a_grade_and_its_reason(graded_class, name):
-    _, _, students, _ = graded_class
-    case, row = CASES[name], students[name]
+    _, _, students, *_ = graded_class
+    case = CASES[name]
+    if not case.get("graded", True):
+        assert name not in students
+        return
+    row = students[name]
     if name == "write_outside" and not sandbox.is_root():
         pytest.skip("without root, student code runs as you: files it writes by absolute path are not caught")
     assert float(row["max_score"]) == 10
@@ -103,13 +150,13 @@ def test_each_bad_submission_gets_a_grade_and_its_reason(graded_class, name):
 
 
 def test_other_students_are_intact(graded_class):
-    _, _, students, _ = graded_class
+    _, _, students, *_ = graded_class
     assert [float(students[s]["score"]) for s in ("good_1", "good_2", "blank")] == [10, 10, 0]
     assert students["good_1"]["reasons"] == students["good_1"]["tampering"] == ""
 
 
 def test_exported_grades_have_every_student_once(graded_class):
-    _, grading, students, _ = graded_class
+    _, grading, students, *_ = graded_class
     with open(grading / "grades.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["assignment"] == ASSIGNMENT]
     assert sorted(row["student_id"] for row in rows) == sorted(students)
@@ -119,7 +166,7 @@ def test_exported_grades_have_every_student_once(graded_class):
 
 
 def test_feedback_and_report_are_written(graded_class):
-    _, grading, _, _ = graded_class
+    _, grading, *_ = graded_class
     assert (grading / "feedback" / "good_1" / ASSIGNMENT / f"{ASSIGNMENT}.html").exists()
     with open(grading / "report" / "exercises.csv", newline="") as handle:
         exercises = {row["test_cell"]: row for row in csv.DictReader(handle)}
@@ -152,8 +199,30 @@ def test_no_process_or_escaped_file_is_left(graded_class):
 
 
 def test_rerun_is_idempotent(graded_class, capsys):
-    course, grading, students, _ = graded_class
+    course, grading, *_ = graded_class
     before = (grading / "grades.csv").read_text()
     assert cli.main(["--course-root", str(course), "--workers", "2", *LIMITS]) == 0
     assert "0 submissions to grade" in "".join(capsys.readouterr())
     assert (grading / "grades.csv").read_text() == before
+
+
+def test_nothing_outside_the_students_own_results_changed(graded_class):
+    """The course (solutions, configuration, a root-only canary) and a classmate's submission are as before,
+    whatever links the class made; the gradebook still answers."""
+    course, grading, _, _, before = graded_class
+    assert digests(course, skip="grading") == before["course"]
+    assert digests(grading / "submitted" / "good_1") == before["good_1"]
+    copied = list((grading / "autograded").rglob("*"))
+    assert [p for p in copied if p.is_symlink() or not (p.is_file() or p.is_dir())] == []
+
+
+def test_feedback_shows_points_and_messages_but_no_test_code(graded_class):
+    _, grading, *_ = graded_class
+    page = (grading / "feedback" / "sys_exit" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    hidden = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    test_code = [line.strip() for cell in hidden.cells if (grade_id(cell) or "").startswith("test_")
+                 for line in cell.source.splitlines() if len(line.strip()) > 20]
+    assert "HIDDEN TESTS" not in page
+    assert [line for line in test_code if html.escape(line) in page] == []
+    assert "(their code is not part of the feedback)" in page
+    assert "perceptron_output" in page  # the failure message names the exercise

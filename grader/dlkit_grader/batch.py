@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import selectors
 import shutil
 import stat
@@ -33,9 +34,11 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from . import gradebook, sandbox
+from . import files, gradebook, sandbox
 from .course import Course
 from .worker import DONE, Job, Result
+
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@-]*")
 
 
 def find_submissions(course: Course, assignments: list[str]) -> list[tuple[str, str, Path]]:
@@ -44,9 +47,9 @@ def find_submissions(course: Course, assignments: list[str]) -> list[tuple[str, 
     submitted = course.folder("submitted")
     if not submitted.exists():
         return found
-    for student in sorted(p for p in submitted.iterdir() if p.is_dir()):
+    for student in sorted(p for p in submitted.iterdir() if files.is_real_folder(p)):
         for assignment in assignments:
-            if (student / assignment).is_dir():
+            if files.is_real_folder(student / assignment):
                 found.append((student.name, assignment, student / assignment))
     return found
 
@@ -173,8 +176,8 @@ def merge(course: Course, gb: Gradebook, job: Job, result: Result) -> None:
         target = course.folder(step, job.student, job.assignment)
         shutil.rmtree(target, ignore_errors=True)
         produced = workspace / step / job.student / job.assignment
-        if produced.exists():
-            shutil.copytree(produced, target)
+        if files.is_real_folder(produced):
+            files.copy_regular_files(produced, target)
     log = course.grading_dir / "logs" / job.student / f"{job.assignment}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     if (workspace / "autograde.log").exists():
@@ -219,6 +222,12 @@ def grade_class(
     state = State(course.grading_dir / "classroom-state.json")
     todo = []
     for student, assignment, folder in find_submissions(course, assignments):
+        if not STUDENT_ID.fullmatch(student):
+            log.error(
+                f"{student!r}/{assignment}: not graded: a student id is made of letters, digits and "
+                ". _ - + @ (nbgrader reads other characters as patterns); rename the folder and run again"
+            )
+            continue
         # A new submission or a changed source (tests fixed by the instructor) means grading again.
         digest = (
             gradebook.folder_digest(folder)
@@ -244,9 +253,11 @@ def grade_class(
         )
 
     scratch = Path(tempfile.mkdtemp(prefix="dlkit-grade-"))
-    os.chmod(scratch, 0o755)
+    # The sandbox users pass through to their own job's folders but cannot list the scratch folder, nor read
+    # a job's files (the jobs and the worker are root-only: see worker.serve's umask).
+    os.chmod(scratch, 0o711)
     try:
-        (course.grading_dir / "logs").mkdir(parents=True, exist_ok=True)
+        (course.grading_dir / "worker-logs").mkdir(parents=True, exist_ok=True)
         first_uid = sandbox.free_uid_block(workers) if isolation.separate_users else None
         command = [*isolation.worker_prefix(), sys.executable, "-m", "dlkit_grader.worker"]
         if "net" in isolation.namespaces:
@@ -258,7 +269,7 @@ def grade_class(
                 None if first_uid is None else first_uid + slot,
                 command,
                 worker_env(course, scratch / f"worker-{slot}"),
-                course.grading_dir / "logs" / f"worker-{slot}.log",
+                course.grading_dir / "worker-logs" / f"worker-{slot}.log",  # not among the students' logs
             )
             for slot in range(workers)
         ]
@@ -269,7 +280,7 @@ def grade_class(
             with lock:
                 process = free.pop()
             workspace = scratch / f"job-{index}"
-            workspace.mkdir()
+            workspace.mkdir(mode=0o711)
             job = Job(
                 assignment,
                 student,

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import lms as platforms
 from .course import Course
+from .files import copy_regular_files, is_real_folder
 from .gradebook import Person
 
 
@@ -69,13 +70,14 @@ def roster_path(course: Course, assignment: str) -> Path:
 
 
 def import_folder(course: Course, folder: Path) -> None:
-    """Copy a folder laid out as {student}/{assignment}/... into the course's submitted folder."""
+    """Copy a folder laid out as {student}/{assignment}/... into the course's submitted folder (its regular
+    files: links, FIFOs and devices are left out)."""
     submitted = course.folder("submitted").resolve()
     folder = Path(folder).resolve()
     if folder == submitted:
         return
-    for student in (p for p in folder.iterdir() if p.is_dir()):
-        for assignment in (p for p in student.iterdir() if p.is_dir()):
+    for student in (p for p in folder.iterdir() if is_real_folder(p)):
+        for assignment in (p for p in student.iterdir() if is_real_folder(p)):
             target = submitted / student.name / assignment.name
             shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(assignment, target)
+            copy_regular_files(assignment, target)  # never through a link, never a FIFO or a device

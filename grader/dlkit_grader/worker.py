@@ -44,11 +44,12 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import compute_checksum
 from sqlalchemy.exc import SAWarning
-from traitlets import Integer
+from traitlets import Integer, Unicode
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import sandbox, tamper
+from . import files, sandbox, tamper
+from .feedback import feedback_preprocessors
 from .messages import cell_errors
 from .trusted import TrustedExecute
 
@@ -87,7 +88,9 @@ class Job:
         return cls(**json.loads(Path(path).read_text()))
 
     def save(self, path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=1))
+        """Write the job, readable by root only (it names the course's files)."""
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(json.dumps(asdict(self), indent=1))
 
 
 @dataclass
@@ -104,17 +107,33 @@ class Result:
 
 
 class SandboxedExecute(TrustedExecute):
-    """TrustedExecute (test cells in a checker kernel) with a notebook time budget, an output cap and
-    survivable kernel deaths."""
+    """TrustedExecute (test cells in a checker kernel) with a notebook time budget, an output cap,
+    survivable kernel deaths, and a working folder of the kernel's own."""
 
     notebook_timeout = Integer(300, help="seconds for the whole notebook").tag(config=True)
     max_output_bytes = Integer(2 * 2**20, help="output kept per cell while it runs").tag(config=True)
+    run_folder = Unicode(
+        "",
+        help="The kernel's working folder, made afresh for each notebook (empty: the notebook's own folder, "
+        "as in nbgrader). It is handed to the sandbox user, so it must not be where nbgrader writes the "
+        "graded notebook: a link put there would make root write through it.",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self.timeout_func = self._cell_timeout
         self._deadline = time.monotonic() + self.notebook_timeout
         self._kernel_death = None
-        return super().preprocess(nb, resources, km)
+        if not self.run_folder:
+            return super().preprocess(nb, resources, km)
+        folder = Path(self.run_folder)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        graded_folder = resources["metadata"]["path"]
+        resources["metadata"]["path"] = str(folder)  # nbclient starts the kernel there
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            resources["metadata"]["path"] = graded_folder
 
     def _cell_timeout(self, cell) -> int:
         remaining = int(self._deadline - time.monotonic())
@@ -136,6 +155,10 @@ class SandboxedExecute(TrustedExecute):
             cell.outputs = [
                 _error("KernelDied", f"not run: the kernel died in an earlier cell ({self._kernel_death})")
             ]
+            return cell, resources
+        if time.monotonic() >= self._deadline:
+            budget = f"the notebook's time budget ({self.notebook_timeout} s) ran out in an earlier cell"
+            cell.outputs = [_error("CellTimeoutError", f"not run: {budget}")]
             return cell, resources
         self._output_bytes = 0
         try:
@@ -203,8 +226,33 @@ def prepare_submission(
             )
             continue
         stem = name[: -len(".ipynb")]
+        copies = _unmark_copies(nb)
+        if copies:
+            nbformat.write(nb, path)
+            reasons.append(
+                f"{name}: cells copied with their grading marks ({', '.join(copies)}): the first of each is "
+                "graded, the copies run as ordinary cells"
+            )
         reasons += _check_test_cells(nb, name, grade_cells[stem], checksums.get(stem, {}))
     return reasons
+
+
+def _unmark_copies(nb) -> list[str]:
+    """Make every cell but the first with a given grade_id an ordinary cell; return the ids that repeated.
+
+    Copying a cell in JupyterLab copies its nbgrader metadata too, and nbgrader refuses a notebook in which
+    a grade_id repeats. The copies keep their code, which still runs in order, as it did for the student.
+    """
+    seen, repeated = set(), []
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            continue
+        if grade_id in seen:
+            del cell.metadata["nbgrader"]
+            repeated.append(grade_id)
+        seen.add(grade_id)
+    return list(dict.fromkeys(repeated))
 
 
 def _check_test_cells(nb, name: str, grade_ids: list[str], checksums: dict[str, str]) -> list[str]:
@@ -238,9 +286,11 @@ def nbgrader_config(job: Job, workspace: Path) -> Config:
     config.CourseDirectory.db_url = f"sqlite:///{workspace / 'gradebook.db'}"
     default = Autograde.class_traits()["autograde_preprocessors"].default()
     config.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p for p in default]
+    config.GenerateFeedback.preprocessors = feedback_preprocessors()  # whatever the course's config says
     config.Execute.kernel_name = sandbox.KERNEL_NAME
     config.Execute.timeout = limits.cell_timeout
     config.SandboxedExecute.notebook_timeout = limits.notebook_timeout
+    config.SandboxedExecute.run_folder = str(workspace / "run")
     config.SandboxedExecute.max_output_bytes = limits.max_output_mb * 2**20
     config.LimitOutput.max_lines = limits.max_output_lines
     return config
@@ -313,7 +363,12 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
     start = time.monotonic()
     workspace = Path(job.workspace)
     submitted = workspace / "submitted" / job.student / job.assignment
-    shutil.copytree(job.submission, submitted)
+    result = Result(job.student, job.assignment)
+    # Only the notebooks: a dlkit/ or numpy.py beside them must not be importable, and root must not read
+    # through a link the student made (to a classmate's work, to /dev/zero).
+    left = files.copy_regular_files(Path(job.submission), submitted, "*.ipynb", recursive=False)
+    if left:
+        result.reasons.append(f"handed in beside the notebook, not used: {', '.join(left)}")
     shutil.copytree(job.source, workspace / "source" / job.assignment)
     shutil.copyfile(job.template_db, workspace / "gradebook.db")
     # Solutions and hidden tests live in both: out of the student's (sandbox user's) reach.
@@ -326,8 +381,7 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
         jupyter_dir, sandbox.Sandbox(**job.limits), job.rlimits, uid, kernel_env(workspace, mpl_cache)
     )
 
-    result = Result(job.student, job.assignment)
-    result.reasons = prepare_submission(submitted, job.grade_cells, job.locked_checksums)
+    result.reasons += prepare_submission(submitted, job.grade_cells, job.locked_checksums)
     for path in sorted(submitted.glob("*.ipynb")):
         result.tampering += [f"{path.name} {finding} [{finding.kind}]" for finding in tamper.scan_file(path)]
 
@@ -347,7 +401,7 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
         leftover = sandbox.kill_user_processes(uid, grace=3.0)
         outside = files_written_outside(
             uid,
-            [graded_folder, workspace / "home"],
+            [workspace / "run", workspace / "home"],
             [workspace, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")],
         )
     else:  # the kernel ran as this worker's user: what it left running are this worker's descendants
@@ -356,6 +410,7 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
             p
             for p in _files(workspace) - before
             if graded_folder not in p.parents
+            and workspace / "run" not in p.parents
             and workspace / "home" not in p.parents
             and p.parent != workspace
             and "feedback" not in p.parts
@@ -423,6 +478,9 @@ def serve(argv: list[str] | None = None) -> None:
     parser.add_argument("--network-namespace", action="store_true", help="in a new network namespace")
     parser.add_argument("--mount-namespace", action="store_true", help="in a private mount namespace")
     args = parser.parse_args(argv)
+    # Everything the worker makes (the private course, the graded notebooks, the results) is root's alone;
+    # the sandbox user gets its kernel's home and working folder by chown.
+    os.umask(0o077)
     if args.network_namespace:
         sandbox.bring_up_loopback()
     reachable = sandbox.interpreter_reachable() or (args.mount_namespace and sandbox.open_interpreter_path())
