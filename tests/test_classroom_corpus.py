@@ -226,3 +226,10 @@ def test_feedback_shows_points_and_messages_but_no_test_code(graded_class):
     assert [line for line in test_code if html.escape(line) in page] == []
     assert "(their code is not part of the feedback)" in page
     assert "perceptron_output" in page  # the failure message names the exercise
+
+
+def test_graded_notebook_and_feedback_stay_under_the_output_caps(graded_class):
+    _, grading, *_ = graded_class
+    for step in ("autograded", "feedback"):
+        written = sum(p.stat().st_size for p in (grading / step / "display_flood").rglob("*") if p.is_file())
+        assert written < 12 * 2**20, (step, written)  # 8 MB of output at most, and the notebook around it

@@ -66,6 +66,9 @@ class Sandbox(Configurable):
     max_output_mb = Integer(2, help="Output per cell in MB, beyond which it is dropped while it runs.").tag(
         config=True
     )
+    max_notebook_output_mb = Integer(
+        8, help="Output of the whole notebook in MB (display updates included), beyond which it is dropped."
+    ).tag(config=True)
     max_file_mb = Integer(64, help="Largest file a kernel may write, in MB (RLIMIT_FSIZE).").tag(config=True)
     allow_network = Bool(False, help="Let student code use the network (cut off where the OS allows).").tag(
         config=True
@@ -81,6 +84,7 @@ class Sandbox(Configurable):
         "max_processes",
         "max_output_lines",
         "max_output_mb",
+        "max_notebook_output_mb",
         "max_file_mb",
     )
     def _positive(self, proposal):

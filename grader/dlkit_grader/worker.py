@@ -53,6 +53,9 @@ from .feedback import feedback_preprocessors
 from .messages import cell_errors
 from .trusted import TrustedExecute
 
+# Kernel messages that add or change a cell's output.
+OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
+
 # Error names in cell outputs worth a reason of their own (limits hit and the like).
 NOTABLE_ERRORS = {
     "CellTimeoutError": "time limit",
@@ -112,6 +115,7 @@ class SandboxedExecute(TrustedExecute):
 
     notebook_timeout = Integer(300, help="seconds for the whole notebook").tag(config=True)
     max_output_bytes = Integer(2 * 2**20, help="output kept per cell while it runs").tag(config=True)
+    max_notebook_output_bytes = Integer(8 * 2**20, help="output kept for the whole notebook").tag(config=True)
     run_folder = Unicode(
         "",
         help="The kernel's working folder, made afresh for each notebook (empty: the notebook's own folder, "
@@ -123,6 +127,7 @@ class SandboxedExecute(TrustedExecute):
         self.timeout_func = self._cell_timeout
         self._deadline = time.monotonic() + self.notebook_timeout
         self._kernel_death = None
+        self._notebook_output_bytes = 0
         if not self.run_folder:
             return super().preprocess(nb, resources, km)
         folder = Path(self.run_folder)
@@ -179,17 +184,29 @@ class SandboxedExecute(TrustedExecute):
             return f"killed by {signal.Signals(-code).name}"
         return f"exit code {code}"
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
-        self._output_bytes += size
+    def process_message(self, msg, cell, cell_index):
+        # Every message that carries output counts, updates of an earlier display (display_id) included:
+        # nbclient applies those without calling `output`.
+        if msg["msg_type"] in OUTPUT_MESSAGES:
+            content = msg.get("content", {})
+            size = len(content.get("text", "")) + sum(
+                len(str(v)) for v in (content.get("data") or {}).values()
+            )
+            self._output_bytes += size
+            self._notebook_output_bytes += size
+            if (
+                self._output_bytes > self.max_output_bytes
+                or self._notebook_output_bytes > self.max_notebook_output_bytes
+            ):
+                if not any(out.get("ename") == "OutputLimit" for out in cell.outputs):
+                    cell.outputs.append(_error("OutputLimit", self._output_limit_message()))
+                return None
+        return super().process_message(msg, cell, cell_index)
+
+    def _output_limit_message(self) -> str:
         if self._output_bytes > self.max_output_bytes:
-            if not any(out.get("ename") == "OutputLimit" for out in outs):
-                outs.append(
-                    _error("OutputLimit", f"output beyond {self.max_output_bytes // 2**20} MB was dropped")
-                )
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+            return f"output beyond {self.max_output_bytes // 2**20} MB in this cell was dropped"
+        return f"output beyond {self.max_notebook_output_bytes // 2**20} MB in this notebook was dropped"
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -292,6 +309,7 @@ def nbgrader_config(job: Job, workspace: Path) -> Config:
     config.SandboxedExecute.notebook_timeout = limits.notebook_timeout
     config.SandboxedExecute.run_folder = str(workspace / "run")
     config.SandboxedExecute.max_output_bytes = limits.max_output_mb * 2**20
+    config.SandboxedExecute.max_notebook_output_bytes = limits.max_notebook_output_mb * 2**20
     config.LimitOutput.max_lines = limits.max_output_lines
     return config
 
