@@ -108,6 +108,7 @@ def graded_class(tmp_path_factory):
         "classmate": submitted / "good_1" / ASSIGNMENT / NOTEBOOK,
         "gradebook": course / "grading" / "gradebook.db",
         "canary": course / "private" / "canary.txt",
+        "course": course,
     }
     paths["canary"].parent.mkdir(mode=0o700)
     paths["canary"].write_text("only root may read or change this")
@@ -185,6 +186,7 @@ def test_feedback_and_report_are_written(graded_class):
 @pytest.mark.skipif(not sandbox.is_root(), reason="the sandbox user needs root to be set up")
 def test_no_process_or_escaped_file_is_left(graded_class):
     assert not ESCAPED.exists()
+    assert not Path("/run/lock/dlkit-leftover-from-a-student").exists()  # nothing for the next student
     start, end = graded_class[3]
     # The many_children case's `sleep 120`s, started by a sandbox user while this class was graded (another
     # grading run on the same machine has sleepers of its own).

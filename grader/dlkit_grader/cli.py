@@ -34,6 +34,8 @@ aliases = {
     "max-processes": "Sandbox.max_processes",
     "max-output-lines": "Sandbox.max_output_lines",
     "max-output-mb": "Sandbox.max_output_mb",
+    "max-notebook-output-mb": "Sandbox.max_notebook_output_mb",
+    "max-disk-mb": "Sandbox.max_disk_mb",
     "max-file-mb": "Sandbox.max_file_mb",
 }
 flags = {

@@ -20,6 +20,7 @@ out once which limits hold, the command says which do not, and grading goes on w
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -69,6 +70,11 @@ class Sandbox(Configurable):
     max_notebook_output_mb = Integer(
         8, help="Output of the whole notebook in MB (display updates included), beyond which it is dropped."
     ).tag(config=True)
+    max_disk_mb = Integer(
+        256,
+        help="Disk a kernel may fill, in MB, in each of its own /tmp (home and working folder), /var/tmp, "
+        "/dev/shm and /run (needs root and a mount namespace).",
+    ).tag(config=True)
     max_file_mb = Integer(64, help="Largest file a kernel may write, in MB (RLIMIT_FSIZE).").tag(config=True)
     allow_network = Bool(False, help="Let student code use the network (cut off where the OS allows).").tag(
         config=True
@@ -85,6 +91,7 @@ class Sandbox(Configurable):
         "max_output_lines",
         "max_output_mb",
         "max_notebook_output_mb",
+        "max_disk_mb",
         "max_file_mb",
     )
     def _positive(self, proposal):
@@ -205,32 +212,79 @@ def interpreter_reachable() -> bool:
     return all(_first_closed_directory(p) is None for p in _interpreter_paths())
 
 
+def cover(folder: Path, keep: list[Path]) -> bool:
+    """Hide `folder` under an empty tmpfs, but for the sub-folders of it that hold a path of `keep`.
+
+    Only inside a private mount namespace: the host's mounts are untouched. Each kept path brings back the
+    child of `folder` it lies in (bind-mounted from the original). True if every mount succeeded.
+    """
+    inside = {p.relative_to(folder).parts[0] for p in keep if folder in p.parents}
+    stage = Path(tempfile.mkdtemp(prefix="dlkit-stage-"))
+    commands = [
+        ["mount", "--bind", str(folder), str(stage)],
+        ["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(folder)],
+    ]
+    for name in sorted(inside):
+        commands += [
+            ["mkdir", "-p", str(folder / name)],
+            ["mount", "--bind", str(stage / name), str(folder / name)],
+        ]
+    commands.append(["umount", "-l", str(stage)])
+    if not all(subprocess.run(command, capture_output=True).returncode == 0 for command in commands):
+        return False
+    stage.rmdir()  # unmounted by the last command
+    return True
+
+
 def open_interpreter_path() -> bool:
     """Make this Python reachable for the sandbox users; True if it is.
 
     Only inside a private mount namespace (the worker's ``unshare -m``): a closed folder (such as /root) is
-    covered by an empty tmpfs and the interpreter's subtree is bind-mounted back into it, so the sandbox users
-    reach Python and nothing else of that folder. The host's mounts are untouched.
+    covered, bar the interpreter's subtree, so the sandbox users reach Python and nothing else of that folder.
     """
     paths = _interpreter_paths()
     closed = [folder for folder in map(_first_closed_directory, paths) if folder is not None]
-    for folder in dict.fromkeys(closed):
-        inside = {p.relative_to(folder).parts[0] for p in paths if folder in p.parents}
-        stage = Path(tempfile.mkdtemp(prefix="dlkit-stage-"))
-        commands = [
-            ["mount", "--bind", str(folder), str(stage)],
-            ["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(folder)],
-        ]
-        for name in sorted(inside):
-            commands += [
-                ["mkdir", "-p", str(folder / name)],
-                ["mount", "--bind", str(stage / name), str(folder / name)],
-            ]
-        commands.append(["umount", "-l", str(stage)])
-        if not all(subprocess.run(command, capture_output=True).returncode == 0 for command in commands):
-            return False
-        stage.rmdir()  # unmounted by the last command
+    if not all(cover(folder, paths) for folder in dict.fromkeys(closed)):
+        return False
     return interpreter_reachable()
+
+
+# Where anyone may write: each kernel gets empty ones of its own, of bounded size.
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+
+
+def private_filesystem(home: Path, hide: list[Path], disk_mb: int, uid: int) -> tuple[Path, Path]:
+    """Give the kernel a file system of its own; return its new (home, working folder).
+
+    Runs as root in the kernel's own mount namespace (the kernelspec starts the launcher under
+    ``unshare -m``), before dropping to `uid`. The folders of `hide` (the course) are covered, bar the
+    Python environment and the dlkit package the kernel imports; /tmp, /var/tmp, /dev/shm and /run become
+    empty tmpfs of `disk_mb` MB each (nothing of the host or of an earlier student there: no sockets, no
+    leftovers, no other job's folder), and the kernel's home (copied from `home`) and working folder live in
+    that /tmp. Whatever the student writes is bounded by those sizes and gone when the kernel ends.
+    """
+    saved = {path.relative_to(home): path.read_bytes() for path in home.rglob("*") if path.is_file()}
+    keep = [*_interpreter_paths(), *_package_folders("dlkit")]
+    for folder in hide:
+        if not cover(folder, keep):
+            raise OSError(f"could not hide {folder} from the kernel")
+    for folder in SHARED_WRITABLE:
+        if os.path.isdir(folder):
+            command = ["mount", "-t", "tmpfs", "-o", f"size={disk_mb}m,mode=1777", "tmpfs", folder]
+            subprocess.run(command, check=True, capture_output=True)
+    new_home, new_run = Path("/tmp/home"), Path("/tmp/run")
+    for relative, data in saved.items():
+        (new_home / relative).parent.mkdir(parents=True, exist_ok=True)
+        (new_home / relative).write_bytes(data)
+    new_run.mkdir()
+    chown_tree(new_home, uid)
+    chown_tree(new_run, uid)
+    return new_home, new_run
+
+
+def _package_folders(name: str) -> list[Path]:
+    spec = importlib.util.find_spec(name)
+    return [Path(folder).resolve() for folder in (spec.submodule_search_locations or [])] if spec else []
 
 
 def bring_up_loopback() -> None:
@@ -241,11 +295,18 @@ def bring_up_loopback() -> None:
 
 
 def write_kernelspec(
-    jupyter_dir: Path, sandbox: Sandbox, rlimits: list[str], uid: int | None, env: dict[str, str]
+    jupyter_dir: Path,
+    sandbox: Sandbox,
+    rlimits: list[str],
+    uid: int | None,
+    env: dict[str, str],
+    hide: list[Path] | None = None,
 ) -> None:
     """Register the sandboxed Python kernel under ``jupyter_dir/kernels`` (which must be on JUPYTER_PATH).
 
     `rlimits` are the Sandbox traits to enforce with resource limits, `env` the kernel's own variables.
+    With `hide` (a list, possibly empty; needs root, `uid` and ``unshare``) the kernel gets a mount namespace
+    and a file system of its own, those folders hidden (see `private_filesystem`).
     """
     spec_dir = jupyter_dir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
@@ -253,6 +314,14 @@ def write_kernelspec(
     argv += ["--rlimits", ",".join(rlimits)]
     if uid is not None:
         argv += ["--uid", str(uid)]
+    if hide is not None and uid is not None:
+        argv = [
+            shutil.which("unshare"),
+            "-m",
+            *argv,
+            "--private-files",
+            *(f"--hide={folder}" for folder in hide),
+        ]
     argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = {"argv": argv, "display_name": "Python 3 (grading sandbox)", "language": "python", "env": env}
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
@@ -375,8 +444,13 @@ def chown_tree(path: Path, uid: int) -> None:
             os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
 
 
-def launch_kernel(sandbox: Sandbox, rlimits: list[str], uid: int | None, command: list[str]) -> None:
-    """Set limits, hand the kernel's folder and connection file to `uid`, drop to it, exec `command`."""
+def launch_kernel(
+    sandbox: Sandbox, rlimits: list[str], uid: int | None, command: list[str], hide: list[Path] | None = None
+) -> None:
+    """Set limits, hand the kernel's folder and connection file to `uid`, drop to it, exec `command`.
+
+    With `hide` (in the kernel's own mount namespace), the kernel gets `private_filesystem`.
+    """
     if uid is not None:
         # The connection file lives in the worker's private runtime folder: give the kernel a copy.
         index = command.index("-f") + 1
@@ -387,6 +461,13 @@ def launch_kernel(sandbox: Sandbox, rlimits: list[str], uid: int | None, command
         command[index] = str(copy)
         chown_tree(home, uid)
         chown_tree(Path.cwd(), uid)
+        if hide is not None:
+            new_home, new_run = private_filesystem(home, hide, sandbox.max_disk_mb, uid)
+            command[index] = str(new_home / copy.name)
+            for name in ("HOME", "TMPDIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+                if name in os.environ:
+                    os.environ[name] = os.environ[name].replace(str(home), str(new_home), 1)
+            os.chdir(new_run)
     failed = set_limits(sandbox, rlimits, dropping_to_uid=uid is not None)
     for trait, error in failed.items():
         print(f"dlkit-grade sandbox: {trait} does not hold ({error})", file=sys.stderr)
@@ -403,6 +484,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rlimits", default=",".join(RLIMITS), help="the traits to enforce with setrlimit")
     parser.add_argument("--uid", type=int, default=None, help="unprivileged user id for the kernel")
     parser.add_argument("--probe", action="store_true", help="only print which resource limits fail, as JSON")
+    parser.add_argument("--private-files", action="store_true", help="a file system of its own (see --hide)")
+    parser.add_argument(
+        "--hide", action="append", default=[], type=Path, help="a folder the kernel must not see"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- followed by the kernel command")
     args = parser.parse_args(argv)
     sandbox = Sandbox(**json.loads(args.limits))
@@ -411,7 +496,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(set_limits(sandbox, list(RLIMITS), dropping_to_uid=is_root())))
         return
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    launch_kernel(sandbox, rlimits, args.uid, command)
+    launch_kernel(sandbox, rlimits, args.uid, command, args.hide if args.private_files else None)
 
 
 if __name__ == "__main__":

@@ -376,8 +376,11 @@ def _files(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
 
 
-def grade(job: Job, mpl_cache: Path | None = None) -> Result:
-    """Autograde and build feedback for one submission inside `job.workspace`."""
+def grade(job: Job, mpl_cache: Path | None = None, private_files: bool = False) -> Result:
+    """Autograde and build feedback for one submission inside `job.workspace`.
+
+    `private_files`: the worker runs in a mount namespace of its own, so each kernel can have one too.
+    """
     start = time.monotonic()
     workspace = Path(job.workspace)
     submitted = workspace / "submitted" / job.student / job.assignment
@@ -395,8 +398,13 @@ def grade(job: Job, mpl_cache: Path | None = None) -> Result:
     uid = job.uid
     # The batch gives each worker a Jupyter folder of its own (JUPYTER_PATH): this job's kernel goes there.
     jupyter_dir = Path(os.environ["JUPYTER_PATH"].split(os.pathsep)[0])
+    # In a mount namespace of its own the kernel sees neither the course (solutions, .git, gradebook) nor the
+    # scratch folder, and writes only to file systems of its own.
+    hide = None
+    if private_files:
+        hide = [Path(job.config_file).parent] if job.config_file else []
     sandbox.write_kernelspec(
-        jupyter_dir, sandbox.Sandbox(**job.limits), job.rlimits, uid, kernel_env(workspace, mpl_cache)
+        jupyter_dir, sandbox.Sandbox(**job.limits), job.rlimits, uid, kernel_env(workspace, mpl_cache), hide
     )
 
     result.reasons += prepare_submission(submitted, job.grade_cells, job.locked_checksums)
@@ -514,7 +522,7 @@ def serve(argv: list[str] | None = None) -> None:
                 )
                 job.uid = None
             try:
-                result = grade(job, mpl_cache)
+                result = grade(job, mpl_cache, private_files=args.mount_namespace)
             except Exception as error:  # noqa: BLE001 - one broken job must not stop the others
                 result = Result(
                     job.student, job.assignment, reasons=[f"grader error: {type(error).__name__}: {error}"]
