@@ -37,6 +37,8 @@ import psutil
 from traitlets import Bool, Integer, TraitError, validate
 from traitlets.config import Configurable
 
+from . import cgroups
+
 try:
     import resource
 except ImportError:  # pragma: no cover - not a POSIX system: no resource limits
@@ -138,6 +140,11 @@ def probe(sandbox: Sandbox) -> Isolation:
     for trait, error in failed.items():
         isolation.missing.append(f"no {what[trait]} limit: {RLIMITS[trait]} cannot be set here ({error})")
 
+    if cgroups.ControlGroups.find() is None:
+        isolation.missing.append(
+            "memory, processes and CPU are limited per process, not per student: no cgroup memory, pids and "
+            "cpu controllers to write to (they need Linux and root)"
+        )
     wanted = [] if sandbox.allow_network else ["net"]
     isolation.namespaces = _usable_namespaces([*wanted, "mount"])
     if "net" in wanted and "net" not in isolation.namespaces:
@@ -301,12 +308,14 @@ def write_kernelspec(
     uid: int | None,
     env: dict[str, str],
     hide: list[Path] | None = None,
+    cgroup: list[Path] | None = None,
 ) -> None:
     """Register the sandboxed Python kernel under ``jupyter_dir/kernels`` (which must be on JUPYTER_PATH).
 
     `rlimits` are the Sandbox traits to enforce with resource limits, `env` the kernel's own variables.
     With `hide` (a list, possibly empty; needs root, `uid` and ``unshare``) the kernel gets a mount namespace
-    and a file system of its own, those folders hidden (see `private_filesystem`).
+    and a file system of its own, those folders hidden (see `private_filesystem`); with `cgroup` (the folders
+    of a control group, see ``cgroups``) it starts inside that group.
     """
     spec_dir = jupyter_dir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
@@ -314,6 +323,7 @@ def write_kernelspec(
     argv += ["--rlimits", ",".join(rlimits)]
     if uid is not None:
         argv += ["--uid", str(uid)]
+    argv += [f"--cgroup={folder}" for folder in cgroup or []]
     if hide is not None and uid is not None:
         argv = [
             shutil.which("unshare"),
@@ -489,6 +499,9 @@ def main(argv: list[str] | None = None) -> None:
         "--hide", action="append", default=[], type=Path, help="a folder the kernel must not see"
     )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- followed by the kernel command")
+    parser.add_argument(
+        "--cgroup", action="append", default=[], type=Path, help="a control group folder to join"
+    )
     args = parser.parse_args(argv)
     sandbox = Sandbox(**json.loads(args.limits))
     rlimits = [name for name in args.rlimits.split(",") if name]
@@ -496,6 +509,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(set_limits(sandbox, list(RLIMITS), dropping_to_uid=is_root())))
         return
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    cgroups.join(args.cgroup)  # the kernel and all it starts are counted, and killed, together
     launch_kernel(sandbox, rlimits, args.uid, command, args.hide if args.private_files else None)
 
 

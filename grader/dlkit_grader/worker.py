@@ -48,7 +48,7 @@ from traitlets import Integer, Unicode
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from . import files, sandbox, tamper
+from . import cgroups, files, sandbox, tamper
 from .feedback import feedback_preprocessors
 from .messages import cell_errors
 from .trusted import TrustedExecute
@@ -403,8 +403,15 @@ def grade(job: Job, mpl_cache: Path | None = None, private_files: bool = False) 
     hide = None
     if private_files:
         hide = [Path(job.config_file).parent] if job.config_file else []
+    limits = sandbox.Sandbox(**job.limits)
+    groups = cgroups.ControlGroups.find()
+    group = (
+        []
+        if groups is None
+        else groups.create(f"{os.getpid()}-{workspace.name}", limits.memory_mb, limits.max_processes)
+    )
     sandbox.write_kernelspec(
-        jupyter_dir, sandbox.Sandbox(**job.limits), job.rlimits, uid, kernel_env(workspace, mpl_cache), hide
+        jupyter_dir, limits, job.rlimits, uid, kernel_env(workspace, mpl_cache), hide, group
     )
 
     result.reasons += prepare_submission(submitted, job.grade_cells, job.locked_checksums)
@@ -423,15 +430,16 @@ def grade(job: Job, mpl_cache: Path | None = None, private_files: bool = False) 
     (workspace / "autograde.log").write_text((outcome.get("log") or "") + (outcome.get("error") or ""))
 
     graded_folder = workspace / "autograded" / job.student / job.assignment
+    leftover = cgroups.kill(group)  # the kernel has shut down: what is left there, it started
     if uid is not None:
-        leftover = sandbox.kill_user_processes(uid, grace=3.0)
+        leftover += sandbox.kill_user_processes(uid, grace=3.0)
         outside = files_written_outside(
             uid,
             [workspace / "run", workspace / "home"],
             [workspace, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")],
         )
     else:  # the kernel ran as this worker's user: what it left running are this worker's descendants
-        leftover = sandbox.kill_descendants(grace=3.0)
+        leftover += sandbox.kill_descendants(grace=3.0)
         outside = sorted(
             p
             for p in _files(workspace) - before
