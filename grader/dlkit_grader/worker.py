@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import shutil
 import signal
 import stat
@@ -35,7 +36,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
+from jupyter_client import BlockingKernelClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook
 from nbgrader.apps.api import NbGraderAPI
@@ -51,7 +53,7 @@ from traitlets.config.loader import PyFileConfigLoader
 from . import cgroups, files, sandbox, tamper
 from .feedback import feedback_preprocessors
 from .messages import cell_errors
-from .trusted import TrustedExecute
+from .trusted import TrustedExecute, _now
 
 # Kernel messages that add or change a cell's output.
 OUTPUT_MESSAGES = {"stream", "display_data", "execute_result", "error", "update_display_data"}
@@ -167,13 +169,37 @@ class SandboxedExecute(TrustedExecute):
             return cell, resources
         self._output_bytes = 0
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._kernel_death = self._how_kernel_ended()
             cell.outputs.append(
                 _error("KernelDied", f"the kernel died while running this cell ({self._kernel_death})")
             )
             return cell, resources
+        except CellTimeoutError:  # interrupted, the cell never reported being done
+            cell.outputs.append(_error("CellTimeoutError", f"the cell ran longer than {self.timeout} s"))
+        timed_out = any(out.get("ename") == "CellTimeoutError" for out in cell.outputs)
+        if timed_out and not self._kernel_answers():
+            # Interrupting did not stop the cell (SIGINT ignored, a long C call): every later cell would wait
+            # out its time limit in vain. The kernel is killed; the points earned so far stay.
+            _now(self.km.shutdown_kernel(now=True))
+            self._kernel_death = "killed: the cell went on after it was interrupted"
+            cell.outputs.append(_error("KernelDied", f"the kernel was {self._kernel_death}"))
+        return cell, resources
+
+    def _kernel_answers(self, timeout: float = 5.0) -> bool:
+        """Does the kernel answer a request within `timeout` s (is it done with the interrupted cell)?"""
+        client = BlockingKernelClient(connection_file=self.km.connection_file)
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            client.kernel_info()
+            client.get_shell_msg(timeout=timeout)
+            return True
+        except queue.Empty:
+            return False
+        finally:
+            client.stop_channels()
 
     def _how_kernel_ended(self) -> str:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
