@@ -11,7 +11,11 @@ Each mechanism is set up by the process that starts the next one, so that childr
   registered as a Jupyter kernelspec in the worker's folder): it sets the resource limits with
   ``resource.setrlimit``, and, as root, hands the kernel's folder to an unprivileged user id of its own and
   drops to it before ``exec``-ing the kernel. As that user the kernel cannot write the gradebook, the course
-  or another student's files, and ``RLIMIT_NPROC`` (ignored for root) bounds its processes.
+  or another student's files, and ``RLIMIT_NPROC`` (ignored for root) bounds its processes;
+* where the worker has a mount namespace, the launcher itself starts under ``unshare -m`` and gives the
+  kernel a file system of its own (`private_filesystem`) before dropping privileges;
+* the launcher joins the notebook's control group (see ``cgroups``) first, so everything the kernel starts
+  is counted, and killed, with it.
 
 Not every machine offers every mechanism (no root, macOS, a container without ``unshare``): ``probe`` finds
 out once which limits hold, the command says which do not, and grading goes on with the others.
@@ -57,9 +61,11 @@ class Sandbox(Configurable):
         config=True
     )
     notebook_timeout = Integer(
-        300, help="Seconds for the whole notebook; after that every further cell gets 1 s."
+        300, help="Seconds for the whole notebook; the cells left when they run out are not run."
     ).tag(config=True)
-    memory_mb = Integer(2048, help="Memory (address space) of a kernel in MB (RLIMIT_AS).").tag(config=True)
+    memory_mb = Integer(
+        2048, help="Memory in MB: of the kernel and all it starts together (cgroup), and per process (RLIMIT_AS)."
+    ).tag(config=True)
     max_processes = Integer(
         64, help="Processes and threads of a kernel's user (RLIMIT_NPROC; needs root to be per student)."
     ).tag(config=True)
