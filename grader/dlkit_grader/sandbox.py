@@ -64,7 +64,7 @@ class Sandbox(Configurable):
         300, help="Seconds for the whole notebook; the cells left when they run out are not run."
     ).tag(config=True)
     memory_mb = Integer(
-        2048, help="Memory in MB: of the kernel and all it starts together (cgroup), and per process (RLIMIT_AS)."
+        2048, help="Memory in MB of the kernel and all it starts (cgroup), and of each process (RLIMIT_AS)."
     ).tag(config=True)
     max_processes = Integer(
         64, help="Processes and threads of a kernel's user (RLIMIT_NPROC; needs root to be per student)."
