@@ -1,4 +1,11 @@
-"""Shared helpers for the tests of the course pipeline (release, autograde)."""
+"""Shared helpers for the tests of the course pipeline (release, autograde), and how the suite is shared out.
+
+pytest-xdist (``-n auto --dist loadscope``, pyproject.toml) keeps the tests of a module, or of a class,
+together in one worker: a module-scoped fixture (a graded class, a running Jupyter server) is built once, and
+nbval runs a notebook's cells in order, in one kernel. The longest tests, the student corpora (one class per
+notebook in test_student_corpus.py, each grading its corpus through nbgrader), go first, so that the workers
+start on them at once and share the rest afterwards.
+"""
 
 import os
 import shutil
@@ -12,6 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted(path.name for path in (ROOT / "solutions").iterdir()
                      if path.is_dir() and not path.name.startswith((".", "_")))
 _SKIP = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+LONGEST = "test_student_corpus.py"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Put the student corpora first (the sort is stable: the rest keeps its order)."""
+    items.sort(key=lambda item: item.path.name != LONGEST)
 
 
 def start_nbgrader(*args, cwd):

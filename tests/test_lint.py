@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_ruff_finds_nothing():
     if shutil.which("ruff", path=str(Path(sys.executable).parent)) is None:
         pytest.skip("ruff is not installed in this environment (it comes with the 'dev' extra)")
-    paths = ["dlkit", "grader", "tests", "benchmarks", "conftest.py"]
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", *paths], cwd=ROOT, capture_output=True,
-                            text=True)
+    paths = ["dlkit", "grader", "tests", "benchmarks"]
+    # --no-cache: ruff's cache does not notice a new first-party module, which changes how imports sort.
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *paths], cwd=ROOT,
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -14,9 +14,8 @@ import io
 
 import nbformat
 import pytest
-from corpus import Answer, corpora, flat, grade_id, packs, read, solved, submission
-
 from conftest import ROOT, run_nbgrader
+from corpus import Answer, corpora, flat, grade_id, packs, read, solved, submission
 
 CORPORA = corpora()
 ALWAYS = {"solution": Answer(validate=True), "blank": None}
