@@ -12,6 +12,7 @@ import html
 import json
 import os
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -113,6 +114,15 @@ def graded_class(tmp_path_factory):
     paths["canary"].parent.mkdir(mode=0o700)
     paths["canary"].write_text("only root may read or change this")
     paths["canary"].chmod(0o600)
+    (course / ".git").mkdir()  # a course kept in git: its history holds the solutions
+    (course / ".git" / "config").write_text("[remote \"origin\"]\n\turl = the course's private repository\n")
+    # Sockets of the host, at a path and in the abstract namespace (the {socket} placeholder names both).
+    paths["socket"] = (Path("/run") if sandbox.is_root() else course) / f"dlkit-corpus-{os.getpid()}.sock"
+    host_sockets = []
+    for address in (str(paths["socket"]), f"\0{paths['socket']}"):
+        host_sockets.append(socket.socket(socket.AF_UNIX))
+        host_sockets[-1].bind(address)
+        host_sockets[-1].listen()
     downloads = tmp_path_factory.mktemp("submissions")
     released = nbformat.read(ROOT / "course" / ASSIGNMENT / NOTEBOOK, as_version=4)
     solved = solved_release()
@@ -126,7 +136,12 @@ def graded_class(tmp_path_factory):
     ESCAPED.unlink(missing_ok=True)
     before = {"course": digests(course, skip="grading"), "good_1": digests(downloads / "good_1")}
     started = time.time()
-    assert cli.main([str(downloads), "--course-root", str(course), "--workers", "2", *LIMITS]) == 0
+    try:
+        assert cli.main([str(downloads), "--course-root", str(course), "--workers", "2", *LIMITS]) == 0
+    finally:
+        for listener in host_sockets:
+            listener.close()
+        paths["socket"].unlink(missing_ok=True)
     grading = Course.load(course).grading_dir
     with open(grading / "report" / "students.csv", newline="") as handle:
         students = {row["student"]: row for row in csv.DictReader(handle)}
@@ -188,12 +203,12 @@ def test_no_process_or_escaped_file_is_left(graded_class):
     assert not ESCAPED.exists()
     assert not Path("/run/lock/dlkit-leftover-from-a-student").exists()  # nothing for the next student
     start, end = graded_class[3]
-    # The many_children case's `sleep 120`s, started by a sandbox user while this class was graded (another
-    # grading run on the same machine has sleepers of its own).
+    # The many_children case's `sleep 120`s and the setsid_spinners case's spinners, started by a sandbox user
+    # while this class was graded (another grading run on the same machine has processes of its own).
     left = [
         process.pid
         for process in psutil.process_iter(["cmdline", "uids", "create_time"])
-        if process.info["cmdline"] == ["sleep", "120"]
+        if (process.info["cmdline"] or [None])[-1] in ("120", "dlkit-corpus-spinner")
         and sandbox.FIRST_SANDBOX_UID <= process.info["uids"].real <= sandbox.LAST_SANDBOX_UID
         and start <= process.info["create_time"] <= end
     ]
@@ -230,8 +245,13 @@ def test_feedback_shows_points_and_messages_but_no_test_code(graded_class):
     assert "perceptron_output" in page  # the failure message names the exercise
 
 
-def test_graded_notebook_and_feedback_stay_under_the_output_caps(graded_class):
+@pytest.mark.parametrize("name", ["display_flood", "fills_the_disk"])
+def test_graded_notebook_and_feedback_stay_under_the_output_caps(graded_class, name):
+    """What a student's kernel prints or writes to disk (100,000 files, 1.5 GB) reaches the course's grading
+    folder only as the graded notebook and its feedback, within the output caps."""
     _, grading, *_ = graded_class
     for step in ("autograded", "feedback"):
-        written = sum(p.stat().st_size for p in (grading / step / "display_flood").rglob("*") if p.is_file())
-        assert written < 12 * 2**20, (step, written)  # 8 MB of output at most, and the notebook around it
+        written = [p for p in (grading / step / name).rglob("*") if p.is_file()]
+        assert [p.suffix for p in written] == [".html" if step == "feedback" else ".ipynb"], written
+        size = sum(p.stat().st_size for p in written)
+        assert size < 12 * 2**20, (step, size)  # 8 MB of output at most, and the notebook around it

@@ -292,6 +292,7 @@ def grade_class(
                 limits.limits(),
                 isolation.rlimits,
                 template.locked_checksums[assignment],
+                str(template.db.parent / "release" / assignment),
                 process.uid,
                 course.course_id,
                 str(course.root / "nbgrader_config.py"),

@@ -262,8 +262,9 @@ def open_interpreter_path() -> bool:
     return interpreter_reachable()
 
 
-# Where anyone may write: each kernel gets empty ones of its own, of bounded size.
+# Where anyone may write: each kernel gets empty ones of its own, of bounded size and number of files.
 SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+MAX_FILES = 20_000
 
 
 def private_filesystem(home: Path, hide: list[Path], disk_mb: int, uid: int) -> tuple[Path, Path]:
@@ -272,9 +273,10 @@ def private_filesystem(home: Path, hide: list[Path], disk_mb: int, uid: int) -> 
     Runs as root in the kernel's own mount namespace (the kernelspec starts the launcher under
     ``unshare -m``), before dropping to `uid`. The folders of `hide` (the course) are covered, bar the
     Python environment and the dlkit package the kernel imports; /tmp, /var/tmp, /dev/shm and /run become
-    empty tmpfs of `disk_mb` MB each (nothing of the host or of an earlier student there: no sockets, no
-    leftovers, no other job's folder), and the kernel's home (copied from `home`) and working folder live in
-    that /tmp. Whatever the student writes is bounded by those sizes and gone when the kernel ends.
+    empty tmpfs of `disk_mb` MB and MAX_FILES files each (nothing of the host or of an earlier student
+    there: no sockets, no leftovers, no other job's folder), and the kernel's home (copied from `home`) and
+    working folder live in that /tmp. Whatever the student writes is bounded by those sizes and gone when
+    the kernel ends.
     """
     saved = {path.relative_to(home): path.read_bytes() for path in home.rglob("*") if path.is_file()}
     keep = [*_interpreter_paths(), *_package_folders("dlkit")]
@@ -283,7 +285,8 @@ def private_filesystem(home: Path, hide: list[Path], disk_mb: int, uid: int) -> 
             raise OSError(f"could not hide {folder} from the kernel")
     for folder in SHARED_WRITABLE:
         if os.path.isdir(folder):
-            command = ["mount", "-t", "tmpfs", "-o", f"size={disk_mb}m,mode=1777", "tmpfs", folder]
+            options = f"size={disk_mb}m,nr_inodes={MAX_FILES},mode=1777"
+            command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", folder]
             subprocess.run(command, check=True, capture_output=True)
     new_home, new_run = Path("/tmp/home"), Path("/tmp/run")
     for relative, data in saved.items():

@@ -21,6 +21,7 @@ nbgrader does the grading; this module only adds what a class of untrusted submi
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import queue
@@ -84,6 +85,7 @@ class Job:
     limits: dict  # the Sandbox traits
     rlimits: list[str]  # the Sandbox traits enforced with resource limits (those that hold here)
     locked_checksums: dict[str, dict[str, str]]  # notebook -> read-only cell id -> checksum as released
+    release: str  # the assignment's released notebooks: cells a student deleted are put back from them
     uid: int | None = None  # the kernel's own user, where separate users hold
     course_id: str = "course"
     config_file: str | None = None  # the course's nbgrader_config.py
@@ -240,13 +242,18 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 
 
 def prepare_submission(
-    folder: Path, grade_cells: dict[str, list[str]], checksums: dict[str, dict[str, str]]
+    folder: Path,
+    grade_cells: dict[str, list[str]],
+    checksums: dict[str, dict[str, str]],
+    release: Path,
 ) -> list[str]:
     """Fix what can be fixed before nbgrader sees the submission; return the reasons to record.
 
     A notebook that is missing while exactly one unexpected notebook is present was renamed (LMS
     downloads add suffixes such as ``-1``): it is graded under its expected name. A file that is
-    not a readable notebook is removed, so nbgrader gives that notebook zero.
+    not a readable notebook is removed, so nbgrader gives that notebook zero. Cells copied with their
+    grading marks become ordinary cells; cells deleted are put back from the released notebooks in
+    `release`.
     """
     reasons = []
     expected = {f"{name}.ipynb" for name in grade_cells}
@@ -276,7 +283,15 @@ def prepare_submission(
                 f"{name}: cells copied with their grading marks ({', '.join(copies)}): the first of each is "
                 "graded, the copies run as ordinary cells"
             )
-        reasons += _check_test_cells(nb, name, grade_cells[stem], checksums.get(stem, {}))
+        reasons += _edited_locked_cells(nb, name, checksums.get(stem, {}))
+        if (release / name).is_file():
+            restored = _restore_deleted_cells(nb, nbformat.read(release / name, as_version=4))
+            if restored:
+                nbformat.write(nb, path)
+                reasons.append(
+                    f"{name}: cells deleted, put back as released: {', '.join(restored)} (a test cell put "
+                    "back is graded as usual; an answer cell put back is the blank one)"
+                )
     return reasons
 
 
@@ -288,7 +303,7 @@ def _unmark_copies(nb) -> list[str]:
     """
     seen, repeated = set(), []
     for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        grade_id = _grade_id(cell)
         if grade_id is None:
             continue
         if grade_id in seen:
@@ -298,19 +313,40 @@ def _unmark_copies(nb) -> list[str]:
     return list(dict.fromkeys(repeated))
 
 
-def _check_test_cells(nb, name: str, grade_ids: list[str], checksums: dict[str, str]) -> list[str]:
-    """Test cells deleted, read-only cells edited (nbgrader restores those from the source before grading)."""
-    reasons = []
-    seen = set()
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        seen.add(grade_id)
-        if grade_id in checksums and compute_checksum(cell) != checksums[grade_id]:
-            reasons.append(f"{name}: cell {grade_id} was edited (restored from the source for grading)")
-    deleted = [grade_id for grade_id in grade_ids if grade_id not in seen]
-    if deleted:
-        reasons.append(f"{name}: test cells deleted: {', '.join(deleted)} (0 points for them)")
-    return reasons
+def _restore_deleted_cells(nb, released) -> list[str]:
+    """Put every cell of `released` that `nb` lacks back where it was; return their grade_ids.
+
+    Each goes after the nearest earlier released cell that `nb` has. nbgrader then treats it as any other
+    cell: a test cell gets its hidden tests back and is graded. nbgrader's own repair
+    (``OverwriteCells.add_missing_cells``) puts back test cells only, and fails on the whole notebook when
+    the cell before a missing one is missing too (an answer deleted with its test).
+    """
+    present = {grade_id for cell in nb.cells if (grade_id := _grade_id(cell)) is not None}
+    restored, previous = [], None
+    for cell in released.cells:
+        grade_id = _grade_id(cell)
+        if grade_id is None:
+            continue
+        if grade_id not in present:
+            after = [i for i, c in enumerate(nb.cells) if previous is not None and _grade_id(c) == previous]
+            nb.cells.insert(after[0] + 1 if after else 0, copy.deepcopy(cell))
+            present.add(grade_id)
+            restored.append(grade_id)
+        previous = grade_id
+    return restored
+
+
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _edited_locked_cells(nb, name: str, checksums: dict[str, str]) -> list[str]:
+    """Read-only cells edited (nbgrader restores those from the source before grading)."""
+    return [
+        f"{name}: cell {grade_id} was edited (restored from the source for grading)"
+        for cell in nb.cells
+        if (grade_id := _grade_id(cell)) in checksums and compute_checksum(cell) != checksums[grade_id]
+    ]
 
 
 def nbgrader_config(job: Job, workspace: Path) -> Config:
@@ -440,7 +476,7 @@ def grade(job: Job, mpl_cache: Path | None = None, private_files: bool = False) 
         jupyter_dir, limits, job.rlimits, uid, kernel_env(workspace, mpl_cache), hide, group
     )
 
-    result.reasons += prepare_submission(submitted, job.grade_cells, job.locked_checksums)
+    result.reasons += prepare_submission(submitted, job.grade_cells, job.locked_checksums, Path(job.release))
     for path in sorted(submitted.glob("*.ipynb")):
         result.tampering += [f"{path.name} {finding} [{finding.kind}]" for finding in tamper.scan_file(path)]
 
