@@ -225,17 +225,20 @@ def interpreter_reachable() -> bool:
     return all(_first_closed_directory(p) is None for p in _interpreter_paths())
 
 
-def cover(folder: Path, keep: list[Path]) -> bool:
+def cover(folder: Path, keep: list[Path], options: str = "mode=755") -> bool:
     """Hide `folder` under an empty tmpfs, but for the sub-folders of it that hold a path of `keep`.
 
     Only inside a private mount namespace: the host's mounts are untouched. Each kept path brings back the
-    child of `folder` it lies in (bind-mounted from the original). True if every mount succeeded.
+    child of `folder` it lies in (bind-mounted from the original). `options` are the tmpfs's mount options.
+    A folder that is not there (an earlier cover hid it) is hidden already. True if every mount succeeded.
     """
+    if not folder.is_dir():
+        return True
     inside = {p.relative_to(folder).parts[0] for p in keep if folder in p.parents}
-    stage = Path(tempfile.mkdtemp(prefix="dlkit-stage-"))
+    stage = Path(tempfile.mkdtemp(prefix="dlkit-stage-", dir=_outside(folder)))
     commands = [
         ["mount", "--bind", str(folder), str(stage)],
-        ["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(folder)],
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
     ]
     for name in sorted(inside):
         commands += [
@@ -247,6 +250,14 @@ def cover(folder: Path, keep: list[Path]) -> bool:
         return False
     stage.rmdir()  # unmounted by the last command
     return True
+
+
+def _outside(folder: Path) -> str:
+    """A folder for a stage that `folder`'s new tmpfs will not hide (not `folder`, nothing in it)."""
+    for candidate in map(Path, SHARED_WRITABLE):
+        if candidate.is_dir() and not candidate.resolve().is_relative_to(folder.resolve()):
+            return str(candidate)
+    raise OSError(f"no folder outside {folder} to stage its mounts in")
 
 
 def open_interpreter_path() -> bool:
@@ -280,14 +291,12 @@ def private_filesystem(home: Path, hide: list[Path], disk_mb: int, uid: int) -> 
     """
     saved = {path.relative_to(home): path.read_bytes() for path in home.rglob("*") if path.is_file()}
     keep = [*_interpreter_paths(), *_package_folders("dlkit")]
-    for folder in hide:
-        if not cover(folder, keep):
+    # The shared folders first: the Python environment (or the course) may lie in one, in /tmp say, and a
+    # course covered first would come back whole with the environment's folder.
+    shared = f"size={disk_mb}m,nr_inodes={MAX_FILES},mode=1777"
+    for folder, options in [*((Path(f), shared) for f in SHARED_WRITABLE), *((f, "mode=755") for f in hide)]:
+        if not cover(folder, keep, options):
             raise OSError(f"could not hide {folder} from the kernel")
-    for folder in SHARED_WRITABLE:
-        if os.path.isdir(folder):
-            options = f"size={disk_mb}m,nr_inodes={MAX_FILES},mode=1777"
-            command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", folder]
-            subprocess.run(command, check=True, capture_output=True)
     new_home, new_run = Path("/tmp/home"), Path("/tmp/run")
     for relative, data in saved.items():
         (new_home / relative).parent.mkdir(parents=True, exist_ok=True)
