@@ -46,18 +46,25 @@ print(json.dumps({
 """
 
 
-def test_a_covered_tmp_brings_back_the_environment_and_hides_the_rest(tmp_path):
-    assert str(tmp_path).startswith("/tmp/"), "pytest's temporary folders lie in /tmp on this machine"
-    kept = tmp_path / "env" / "python"
+@pytest.fixture
+def in_tmp():
+    """A folder in /tmp itself, wherever pytest keeps its own."""
+    folder = Path(tempfile.mkdtemp(prefix="dlkit-cover-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_a_covered_tmp_brings_back_the_environment_and_hides_the_rest(in_tmp):
+    kept = in_tmp / "env" / "python"
     kept.parent.mkdir()
     kept.write_text("the interpreter")
-    (tmp_path / "course").mkdir()
-    (tmp_path / "course" / "solutions.txt").write_text("the solutions")
+    (in_tmp / "course").mkdir()
+    (in_tmp / "course" / "solutions.txt").write_text("the solutions")
     elsewhere = Path(tempfile.mkdtemp(prefix="dlkit-elsewhere-", dir="/tmp"))
     stages_before = set(glob.glob("/*/dlkit-stage-*") + glob.glob("/*/*/dlkit-stage-*"))
     try:
         outcome = subprocess.run(
-            ["unshare", "-m", sys.executable, "-c", IN_NAMESPACE, str(kept), str(tmp_path / "course"),
+            ["unshare", "-m", sys.executable, "-c", IN_NAMESPACE, str(kept), str(in_tmp / "course"),
              str(elsewhere)],
             capture_output=True, text=True, timeout=60,
         )
@@ -72,5 +79,5 @@ def test_a_covered_tmp_brings_back_the_environment_and_hides_the_rest(tmp_path):
         "tmp_is_bounded": True,
     }
     # The host's folders are untouched, and no stage folder is left behind.
-    assert (tmp_path / "course" / "solutions.txt").exists()
+    assert (in_tmp / "course" / "solutions.txt").exists()
     assert set(glob.glob("/*/dlkit-stage-*") + glob.glob("/*/*/dlkit-stage-*")) == stages_before
