@@ -7,6 +7,12 @@ same class; the figures are notebooks graded per second of wall-clock time.
     python benchmarks/bench_grading.py --students 100 --workers 2
     python benchmarks/bench_grading.py --students 100 --workers 2 --baseline-students 20
     python benchmarks/bench_grading.py --students 100 --workers 2 --assignments 01_perceptron
+    python benchmarks/bench_grading.py --students 10 --hogs 10 --assignments 01_perceptron \\
+        --baseline-students 0
+
+`--hogs N` adds N students whose first answer cell starts processes that leave the kernel's session (setsid)
+and spin: under a control group per student they share that student's CPU, so the others' median grading
+time (`honest_median_s`) stays as without them.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,8 +37,19 @@ from dlkit_grader.samples import answered_release
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_class(course: Path, students: int, assignments: list[str]) -> int:
-    """Write a course with `students` submissions of each of `assignments`; returns how many notebooks."""
+# Appended to a hog's first answer cell: four children that leave the session and spin (two minutes at most,
+# should nothing stop them).
+HOG = """
+import subprocess, sys
+spin = "import time\\nend = time.time() + 120\\nwhile time.time() < end: pass"
+for _ in range(4):
+    subprocess.Popen([sys.executable, "-c", spin], start_new_session=True)
+"""
+
+
+def make_class(course: Path, students: int, assignments: list[str], hogs: int = 0) -> int:
+    """Write a course with `students` submissions of each of `assignments` (and `hogs` students whose
+    notebooks hog the CPU, see HOG); returns how many notebooks."""
     shutil.copy(ROOT / "nbgrader_config.py", course)
     for assignment in assignments:
         shutil.copytree(
@@ -54,7 +72,27 @@ def make_class(course: Path, students: int, assignments: list[str]) -> int:
                 folder.mkdir(parents=True, exist_ok=True)
                 nbformat.write(notebook, folder / path.name)
                 count += 1
+            for k in range(hogs):
+                notebook = copy.deepcopy(answer)
+                first = notebook.cells[answer.cells.index(exercises[0])]
+                first.source += "\n" + HOG
+                # Named to be graded between the honest students, while they are graded.
+                folder = course / "grading" / "submitted" / f"student{k:03d}-hog" / source.name
+                folder.mkdir(parents=True, exist_ok=True)
+                nbformat.write(notebook, folder / path.name)
+                count += 1
     return count
+
+
+def median_seconds(course: Path) -> dict[str, float]:
+    """Median time to grade one notebook, of the honest students and of the hogs (classroom-state.json)."""
+    state = json.loads((course / "grading" / "classroom-state.json").read_text())
+    seconds = {"honest": [], "hog": []}
+    for entry in state.values():
+        seconds["hog" if entry["result"]["student"].endswith("-hog") else "honest"].append(
+            entry["result"]["seconds"]
+        )
+    return {f"{kind}_median_s": round(statistics.median(v), 2) for kind, v in seconds.items() if v}
 
 
 def timed(command: list[str], cwd: Path) -> float:
@@ -68,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--hogs", type=int, default=0, help="students whose notebooks hog the CPU (see HOG)")
     parser.add_argument(
         "--baseline-students",
         type=int,
@@ -86,6 +125,7 @@ def main() -> None:
         "machine": f"{platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
         "students": args.students,
+        "hogs": args.hogs,
         "workers": args.workers,
         "assignments": args.assignments,
         "command": " ".join(["python", *sys.argv]),
@@ -93,7 +133,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         course = Path(scratch) / "parallel"
         course.mkdir()
-        notebooks = make_class(course, args.students, args.assignments)
+        notebooks = make_class(course, args.students, args.assignments, args.hogs)
         figures["load_average_before"] = round(os.getloadavg()[0], 1)
         seconds = timed([sys.executable, "-m", "dlkit_grader.cli", "--workers", str(args.workers)], course)
         figures.update(
@@ -101,6 +141,7 @@ def main() -> None:
             notebooks=notebooks,
             dlkit_grade_s=round(seconds, 1),
             dlkit_grade_notebooks_per_s=round(notebooks / seconds, 3),
+            **median_seconds(course),
         )
         baseline_students = args.students if args.baseline_students is None else args.baseline_students
         if baseline_students:
