@@ -8,11 +8,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from dlkit_grader.batch import grade_class
 from dlkit_grader.course import Course
+from nbformat.v4 import new_code_cell
 from nbgrader.api import Grade, Gradebook
 from tiny_course import LIMITS, make_course, submit, tiny_notebook
 
@@ -55,6 +58,26 @@ def test_limits_keep_points_earned_so_far_and_reruns_are_idempotent(course, capl
         assert len(gb.students) == 4
         assert sorted(s.score for s in gb.find_assignment("tiny").submissions) == [1, 2, 2, 3]
         assert gb.db.query(Grade).count() == 8
+
+
+def test_cells_after_the_notebooks_time_budget_are_not_run(course):
+    """Once the budget (8 s) is spent, the remaining cells are marked "not run" at once: 200 slow cells after
+    it used to get a second each, and an interrupt, and held a worker for minutes."""
+    nb = tiny_notebook()
+    index = next(i for i, cell in enumerate(nb.cells) if cell.metadata["nbgrader"]["grade_id"] == "double")
+    # Three cells just under the cell limit (4 s) spend the budget; 200 slow ones follow, before double.
+    nb.cells[index:index] = [new_code_cell("import time\ntime.sleep(3.5)") for _ in range(203)]
+    submit(course, "spends_the_budget", nb)
+    started = time.monotonic()
+    state = grade_class(Course.load(course), ["tiny"], LIMITS, workers=1)
+    elapsed = time.monotonic() - started
+    (result,) = state.results()
+    assert result["score"] == 2, result  # add's points, earned before the budget ran out, are kept
+    assert "time limit" in " ".join(result["reasons"])
+    assert elapsed < 120, f"graded in {elapsed:.0f} s: the cells after the budget were run"
+    graded = nbformat.read(course / "grading" / "autograded" / "spends_the_budget" / "tiny" / "tiny.ipynb", 4)
+    not_run = [cell for cell in graded.cells if cell.cell_type == "code" and "not run" in str(cell.outputs)]
+    assert len(not_run) >= 200
 
 
 # --- PostgreSQL gradebook ------------------------------------------------------------------------------

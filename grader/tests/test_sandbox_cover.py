@@ -64,9 +64,19 @@ def test_a_covered_tmp_brings_back_the_environment_and_hides_the_rest(in_tmp):
     stages_before = set(glob.glob("/*/dlkit-stage-*") + glob.glob("/*/*/dlkit-stage-*"))
     try:
         outcome = subprocess.run(
-            ["unshare", "-m", sys.executable, "-c", IN_NAMESPACE, str(kept), str(in_tmp / "course"),
-             str(elsewhere)],
-            capture_output=True, text=True, timeout=60,
+            [
+                "unshare",
+                "-m",
+                sys.executable,
+                "-c",
+                IN_NAMESPACE,
+                str(kept),
+                str(in_tmp / "course"),
+                str(elsewhere),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     finally:
         elsewhere.rmdir()
