@@ -69,6 +69,9 @@ def write_submission(folder: Path, case: dict, solved, released, paths: dict | N
             (folder / relative).write_text(text)
     elif action == "fifo":
         os.mkfifo(folder / "pipe")
+    elif action == "links_beside":
+        for name, target in case["links"].items():
+            (folder / name).symlink_to(paths.get(target, target))
     elif action == "link_notebook":
         (folder / NOTEBOOK).symlink_to(paths.get(case["to"], case["to"]))
         return
@@ -109,6 +112,7 @@ def graded_class(tmp_path_factory):
         "classmate": submitted / "good_1" / ASSIGNMENT / NOTEBOOK,
         "gradebook": course / "grading" / "gradebook.db",
         "canary": course / "private" / "canary.txt",
+        "private": course / "private",
         "course": course,
     }
     paths["canary"].parent.mkdir(mode=0o700)
@@ -229,8 +233,9 @@ def test_nothing_outside_the_students_own_results_changed(graded_class):
     course, grading, _, _, before = graded_class
     assert digests(course, skip="grading") == before["course"]
     assert digests(grading / "submitted" / "good_1") == before["good_1"]
-    copied = list((grading / "autograded").rglob("*"))
+    copied = [p for step in ("autograded", "feedback") for p in (grading / step).rglob("*")]
     assert [p for p in copied if p.is_symlink() or not (p.is_file() or p.is_dir())] == []
+    assert [p for p in copied if p.name == "canary.txt"] == []  # nothing copied out of a root-only folder
 
 
 def test_feedback_shows_points_and_messages_but_no_test_code(graded_class):

@@ -230,8 +230,8 @@ def grade_class(
             continue
         # A new submission or a changed source (tests fixed by the instructor) means grading again.
         digest = (
-            gradebook.folder_digest(folder)
-            + gradebook.folder_digest(course.folder("source", ".", assignment))[:16]
+            files.folder_digest(folder)
+            + files.folder_digest(course.folder("source", ".", assignment))[:16]
         )
         if force or not state.is_current(student, assignment, digest):
             todo.append((student, assignment, folder, digest))

@@ -8,6 +8,7 @@ links, so root copies nothing but what the student's own folder holds.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -35,7 +36,9 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(f"{path} is not a regular file")
-        chunks, size = [], 0
+        if info.st_size > limit:
+            raise NotRegularFile(f"{path} is larger than {limit // 2**20} MB")
+        chunks, size = [], 0  # counted again while reading: the file may grow
         while chunk := os.read(fd, 2**20):
             size += len(chunk)
             if size > limit:
@@ -85,3 +88,20 @@ def copy_regular_files(source: Path, target: Path, pattern: str = "*", recursive
             continue
         (target / entry.name).write_bytes(data)
     return left
+
+
+def folder_digest(folder: Path) -> str:
+    """A digest of what `folder` holds: the name and contents of each regular file, and the name, kind and
+    size of anything else (a link's target is never read, nor a file over the size limit)."""
+    digest = hashlib.sha256()
+    for parent, folders, names in os.walk(folder):  # does not descend into links to folders
+        folders.sort()
+        for name in sorted(names + [f for f in folders if not is_real_folder(Path(parent, f))]):
+            path = Path(parent, name)
+            try:
+                data = read_regular(path)
+            except NotRegularFile:
+                info = os.lstat(path)
+                data = f"{stat.filemode(info.st_mode)} {info.st_size}".encode()
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + data + b"\0")
+    return digest.hexdigest()

@@ -25,6 +25,7 @@ from nbgrader.utils import compute_checksum, is_locked
 from sqlalchemy import create_engine, inspect
 from traitlets.config import Config
 
+from . import files
 from .course import Course
 
 
@@ -113,7 +114,7 @@ def prepare(course: Course, assignments: list[str], template: bool = True) -> Te
     """
     digest = hashlib.sha256(json.dumps(assignments).encode())
     for assignment in assignments:
-        digest.update(folder_digest(course.folder("source", ".", assignment)).encode())
+        digest.update(files.folder_digest(course.folder("source", ".", assignment)).encode())
     config_file = course.root / "nbgrader_config.py"
     if config_file.exists():
         digest.update(config_file.read_bytes())
@@ -142,14 +143,6 @@ def prepare(course: Course, assignments: list[str], template: bool = True) -> Te
         {a: locked_checksums(folder / "release" / a) for a in assignments},
         {a: grade_cells(url, course.course_id, a) for a in assignments},
     )
-
-
-def folder_digest(folder: Path) -> str:
-    """A digest of every file in `folder` (names and contents)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def locked_checksums(release: Path) -> dict[str, dict[str, str]]:
