@@ -22,6 +22,7 @@ import importlib
 import inspect
 import io
 import json
+import math
 import os
 import queue
 import signal
@@ -102,7 +103,21 @@ def _npy(array):
 
 
 def _from_npy(text):
-    return np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+    """The array `_npy` wrote; its header is read first, so a reply cannot make the checker allocate
+    more than it carries, nor hand it an array of objects or records."""
+    data = base64.b64decode(text, validate=True)
+    buffer = io.BytesIO(data)
+    read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                   (2, 0): np.lib.format.read_array_header_2_0}.get(np.lib.format.read_magic(buffer))
+    if read_header is None:
+        raise ValueError("an array in a format the grading channel does not send")
+    shape, _, dtype = read_header(buffer)
+    if dtype.kind not in "biufcUS":
+        raise ValueError(f"an array of dtype {dtype}, which the grading channel does not send")
+    if math.prod(shape) * dtype.itemsize > len(data) - buffer.tell():
+        raise ValueError(f"an array of shape {shape} with less data than that shape needs")
+    buffer.seek(0)
+    return np.load(buffer, allow_pickle=False)
 
 
 def _encode_function(function):

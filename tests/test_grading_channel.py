@@ -80,6 +80,22 @@ def test_a_pickled_array_is_not_loaded():
         channel.decode({"__ndarray__": base64.b64encode(pickle.dumps([1])).decode()})
 
 
+@pytest.mark.parametrize(
+    ("shape", "descr"),
+    [((10**13,), "<f8"), ((10**6, 10**6), "<f8"), ((2**62,), "<f8"), ((10**9,), "|V100000"), ((2,), "|V8"),
+     ((2,), [("a", "<f8")]), ((2,), "<M8[s]")],
+)
+def test_an_array_header_that_lies_or_asks_for_records_is_refused_before_allocating(shape, descr):
+    """A reply of a few bytes whose header claims terabytes, or a dtype the channel never sends."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    buffer.write(bytes(32))
+    text = base64.b64encode(buffer.getvalue()).decode()
+    with pytest.raises(ValueError):
+        channel.decode({"__ndarray__": text})
+    assert set(channel._checked({"value": {"__ndarray__": text}, "changed": []})) == {"error"}
+
+
 def test_the_student_side_runs_the_check_call_and_the_checker_reads_its_outcome():
     namespace = {"np": np}
     exec("def step(z):\n    z *= 0\n    return z > 0\n", namespace)
