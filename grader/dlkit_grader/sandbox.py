@@ -225,30 +225,34 @@ def interpreter_reachable() -> bool:
     return all(_first_closed_directory(p) is None for p in _interpreter_paths())
 
 
-def cover(folder: Path, keep: list[Path], options: str = "mode=755") -> bool:
-    """Hide `folder` under an empty tmpfs, but for the sub-folders of it that hold a path of `keep`.
+def cover(folder: Path, keep: list[Path], options: str = "mode=755", exact: bool = False) -> bool:
+    """Hide `folder` under an empty tmpfs, but for the paths of `keep` that lie in it.
 
     Only inside a private mount namespace: the host's mounts are untouched. Each kept path brings back the
-    child of `folder` it lies in (bind-mounted from the original). `options` are the tmpfs's mount options.
-    A folder that is not there (an earlier cover hid it) is hidden already. True if every mount succeeded.
+    child of `folder` it lies in (bind-mounted from the original); with `exact`, only the kept path itself:
+    the folders on the way to it are covered in turn (tmpfs of mode 755, writable by root alone), so that
+    their other files stay hidden. `options` are the tmpfs's mount options. A folder that is not there (an
+    earlier cover hid it) is hidden already. True if every mount succeeded.
     """
     if not folder.is_dir():
         return True
-    inside = {p.relative_to(folder).parts[0] for p in keep if folder in p.parents}
+    inside = sorted({p.relative_to(folder).parts[0] for p in keep if folder in p.parents})
     stage = Path(tempfile.mkdtemp(prefix="dlkit-stage-", dir=_outside(folder)))
     commands = [
         ["mount", "--bind", str(folder), str(stage)],
         ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
     ]
-    for name in sorted(inside):
-        commands += [
-            ["mkdir", "-p", str(folder / name)],
-            ["mount", "--bind", str(stage / name), str(folder / name)],
-        ]
+    for name in inside:
+        target = folder / name
+        make = ["mkdir", "-p"] if target.is_dir() else ["touch"]
+        commands += [[*make, str(target)], ["mount", "--bind", str(stage / name), str(target)]]
     commands.append(["umount", "-l", str(stage)])
     if not all(subprocess.run(command, capture_output=True).returncode == 0 for command in commands):
         return False
     stage.rmdir()  # unmounted by the last command
+    if exact:
+        on_the_way = [folder / n for n in inside if folder / n not in keep and (folder / n).is_dir()]
+        return all(cover(child, keep, exact=True) for child in on_the_way)
     return True
 
 
@@ -291,11 +295,10 @@ def private_filesystem(home: Path, hide: list[Path], disk_mb: int, uid: int) -> 
     """
     saved = {path.relative_to(home): path.read_bytes() for path in home.rglob("*") if path.is_file()}
     keep = [*_interpreter_paths(), *_package_folders("dlkit")]
-    # The shared folders first: the Python environment (or the course) may lie in one, in /tmp say, and a
-    # course covered first would come back whole with the environment's folder.
+    # Exact covers: where the Python environment lies in /tmp, say, nothing else of /tmp comes back with it.
     shared = f"size={disk_mb}m,nr_inodes={MAX_FILES},mode=1777"
     for folder, options in [*((Path(f), shared) for f in SHARED_WRITABLE), *((f, "mode=755") for f in hide)]:
-        if not cover(folder, keep, options):
+        if not cover(folder, keep, options, exact=True):
             raise OSError(f"could not hide {folder} from the kernel")
     new_home, new_run = Path("/tmp/home"), Path("/tmp/run")
     for relative, data in saved.items():

@@ -1,7 +1,7 @@
 """`sandbox.cover`: what a kernel's own mount namespace hides, wherever the course and Python environment lie.
 
 An instructor may keep the course, or its Python environment, under /tmp: the kernel's empty /tmp must still
-bring back the environment, and hide the course all the same.
+bring back the environment, and nothing else: not the course, not what lies beside the environment.
 """
 
 import glob
@@ -25,10 +25,10 @@ import json, os, sys
 from pathlib import Path
 from dlkit_grader import sandbox
 
-kept, course, elsewhere = map(Path, sys.argv[1:4])
+kept, course, elsewhere, beside = map(Path, sys.argv[1:5])
 covered = [
-    sandbox.cover(Path("/tmp"), [kept], "size=1m,nr_inodes=50,mode=1777"),
-    sandbox.cover(course, [kept]),
+    sandbox.cover(Path("/tmp"), [kept], "size=1m,nr_inodes=50,mode=1777", exact=True),
+    sandbox.cover(course, [kept], exact=True),
     sandbox.cover(Path("/no/such/folder"), []),
 ]
 try:
@@ -41,6 +41,7 @@ print(json.dumps({
     "kept": kept.read_text(),
     "course": os.path.exists(course / "solutions.txt"),
     "elsewhere": os.path.exists(elsewhere),
+    "beside": os.path.exists(beside),
     "tmp_is_bounded": full,
 }))
 """
@@ -55,9 +56,11 @@ def in_tmp():
 
 
 def test_a_covered_tmp_brings_back_the_environment_and_hides_the_rest(in_tmp):
-    kept = in_tmp / "env" / "python"
-    kept.parent.mkdir()
+    kept = in_tmp / "env" / "bin" / "python"
+    kept.parent.mkdir(parents=True)
     kept.write_text("the interpreter")
+    beside = in_tmp / "env" / "notes.txt"
+    beside.write_text("not part of the environment")
     (in_tmp / "course").mkdir()
     (in_tmp / "course" / "solutions.txt").write_text("the solutions")
     elsewhere = Path(tempfile.mkdtemp(prefix="dlkit-elsewhere-", dir="/tmp"))
@@ -73,6 +76,7 @@ def test_a_covered_tmp_brings_back_the_environment_and_hides_the_rest(in_tmp):
                 str(kept),
                 str(in_tmp / "course"),
                 str(elsewhere),
+                str(beside),
             ],
             capture_output=True,
             text=True,
@@ -86,6 +90,7 @@ def test_a_covered_tmp_brings_back_the_environment_and_hides_the_rest(in_tmp):
         "kept": "the interpreter",
         "course": False,
         "elsewhere": False,
+        "beside": False,
         "tmp_is_bounded": True,
     }
     # The host's folders are untouched, and no stage folder is left behind.
