@@ -100,9 +100,11 @@ class WorkerProcess:
                 chunk = os.read(self.process.stdout.fileno(), 65536)
                 if not chunk:
                     break
-                buffer += chunk
-                if expected in buffer.splitlines():
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                if expected in lines:
                     return True
+                if len(buffer) > len(expected):  # a partial line already too long to be the reply
+                    buffer = b"\0"
         self.kill()
         return False
 
@@ -230,8 +232,7 @@ def grade_class(
             continue
         # A new submission or a changed source (tests fixed by the instructor) means grading again.
         digest = (
-            files.folder_digest(folder)
-            + files.folder_digest(course.folder("source", ".", assignment))[:16]
+            files.folder_digest(folder) + files.folder_digest(course.folder("source", ".", assignment))[:16]
         )
         if force or not state.is_current(student, assignment, digest):
             todo.append((student, assignment, folder, digest))

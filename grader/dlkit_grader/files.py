@@ -49,6 +49,23 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         os.close(fd)
 
 
+def read_tail(path: Path, size: int) -> bytes:
+    """The last `size` bytes of `path`, a regular file not reached through a link (b"" if it is anything
+    else or missing)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return b""
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return b""
+        os.lseek(fd, max(0, info.st_size - size), os.SEEK_SET)
+        return os.read(fd, size)
+    finally:
+        os.close(fd)
+
+
 def is_real_folder(path: Path) -> bool:
     """Is `path` a folder itself (not a link to one)?"""
     try:

@@ -330,13 +330,15 @@ def write_kernelspec(
     env: dict[str, str],
     hide: list[Path] | None = None,
     cgroup: list[Path] | None = None,
+    output: Path | None = None,
 ) -> None:
     """Register the sandboxed Python kernel under ``jupyter_dir/kernels`` (which must be on JUPYTER_PATH).
 
     `rlimits` are the Sandbox traits to enforce with resource limits, `env` the kernel's own variables.
     With `hide` (a list, possibly empty; needs root, `uid` and ``unshare``) the kernel gets a mount namespace
     and a file system of its own, those folders hidden (see `private_filesystem`); with `cgroup` (the folders
-    of a control group, see ``cgroups``) it starts inside that group.
+    of a control group, see ``cgroups``) it starts inside that group; with `output` its standard output and
+    error (what it and its children write outside the cells' capture) go to that file, not to the worker's.
     """
     spec_dir = jupyter_dir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
@@ -345,6 +347,8 @@ def write_kernelspec(
     if uid is not None:
         argv += ["--uid", str(uid)]
     argv += [f"--cgroup={folder}" for folder in cgroup or []]
+    if output is not None:
+        argv += ["--output", str(output)]
     if hide is not None and uid is not None:
         argv = [
             shutil.which("unshare"),
@@ -476,12 +480,24 @@ def chown_tree(path: Path, uid: int) -> None:
 
 
 def launch_kernel(
-    sandbox: Sandbox, rlimits: list[str], uid: int | None, command: list[str], hide: list[Path] | None = None
+    sandbox: Sandbox,
+    rlimits: list[str],
+    uid: int | None,
+    command: list[str],
+    hide: list[Path] | None = None,
+    output: Path | None = None,
 ) -> None:
     """Set limits, hand the kernel's folder and connection file to `uid`, drop to it, exec `command`.
 
-    With `hide` (in the kernel's own mount namespace), the kernel gets `private_filesystem`.
+    With `hide` (in the kernel's own mount namespace), the kernel gets `private_filesystem`. With `output`,
+    the kernel's standard output and error go to that file (created, never followed if it is a link), whose
+    size the kernel's file size limit bounds.
     """
+    if output is not None:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
     if uid is not None:
         # The connection file lives in the worker's private runtime folder: give the kernel a copy.
         index = command.index("-f") + 1
@@ -519,6 +535,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--hide", action="append", default=[], type=Path, help="a folder the kernel must not see"
     )
+    parser.add_argument("--output", type=Path, help="a file for the kernel's standard output and error")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- followed by the kernel command")
     parser.add_argument(
         "--cgroup", action="append", default=[], type=Path, help="a control group folder to join"
@@ -531,7 +548,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     cgroups.join(args.cgroup)  # the kernel and all it starts are counted, and killed, together
-    launch_kernel(sandbox, rlimits, args.uid, command, args.hide if args.private_files else None)
+    launch_kernel(sandbox, rlimits, args.uid, command, args.hide if args.private_files else None, args.output)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,9 @@ NOTABLE_ERRORS = {
     "SyntaxError": "syntax error",
 }
 
+# How much of what a kernel wrote to its standard output and error goes into the notebook's grading log.
+KERNEL_OUTPUT_KEPT = 16 * 1024
+
 
 @dataclass
 class Job:
@@ -472,8 +475,11 @@ def grade(job: Job, mpl_cache: Path | None = None, private_files: bool = False) 
         if groups is None
         else groups.create(f"{os.getpid()}-{workspace.name}", limits.memory_mb, limits.max_processes)
     )
+    # What the kernel (or a process it starts) writes to its standard output and error goes to a file of
+    # this job, bounded by the kernel's file size limit: not into the worker's log or its replies.
+    kernel_output = workspace / "kernel-output.log"
     sandbox.write_kernelspec(
-        jupyter_dir, limits, job.rlimits, uid, kernel_env(workspace, mpl_cache), hide, group
+        jupyter_dir, limits, job.rlimits, uid, kernel_env(workspace, mpl_cache), hide, group, kernel_output
     )
 
     result.reasons += prepare_submission(submitted, job.grade_cells, job.locked_checksums, Path(job.release))
@@ -489,7 +495,12 @@ def grade(job: Job, mpl_cache: Path | None = None, private_files: bool = False) 
         if gradable
         else {"success": False}
     )
-    (workspace / "autograde.log").write_text((outcome.get("log") or "") + (outcome.get("error") or ""))
+    tail = files.read_tail(kernel_output, KERNEL_OUTPUT_KEPT).decode(errors="replace")
+    (workspace / "autograde.log").write_text(
+        (outcome.get("log") or "")
+        + (outcome.get("error") or "")
+        + (f"\n--- the kernel's standard output and error, last {KERNEL_OUTPUT_KEPT // 1024} KB ---\n{tail}")
+    )
 
     graded_folder = workspace / "autograded" / job.student / job.assignment
     leftover = cgroups.kill(group)  # the kernel has shut down: what is left there, it started
@@ -577,6 +588,10 @@ def serve(argv: list[str] | None = None) -> None:
     # Everything the worker makes (the private course, the graded notebooks, the results) is root's alone;
     # the sandbox user gets its kernel's home and working folder by chown.
     os.umask(0o077)
+    # The replies to the batch get a descriptor of their own, which no child inherits; whatever else writes to
+    # standard output (a kernel, nbgrader) writes into the worker's log instead.
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     if args.network_namespace:
         sandbox.bring_up_loopback()
     reachable = sandbox.interpreter_reachable() or (args.mount_namespace and sandbox.open_interpreter_path())
@@ -598,7 +613,7 @@ def serve(argv: list[str] | None = None) -> None:
                     job.student, job.assignment, reasons=[f"grader error: {type(error).__name__}: {error}"]
                 )
             (Path(job.workspace) / "result.json").write_text(json.dumps(asdict(result), indent=1))
-            print(DONE, path, flush=True)
+            print(DONE, path, file=replies, flush=True)
 
     finally:
         shutil.rmtree(mpl_cache, ignore_errors=True)

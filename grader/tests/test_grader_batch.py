@@ -17,7 +17,7 @@ from dlkit_grader.batch import grade_class
 from dlkit_grader.course import Course
 from nbformat.v4 import new_code_cell
 from nbgrader.api import Grade, Gradebook
-from tiny_course import LIMITS, make_course, submit, tiny_notebook
+from tiny_course import LIMITS, SOLUTION, make_course, submit, tiny_notebook
 
 
 @pytest.fixture
@@ -78,6 +78,31 @@ def test_cells_after_the_notebooks_time_budget_are_not_run(course):
     graded = nbformat.read(course / "grading" / "autograded" / "spends_the_budget" / "tiny" / "tiny.ipynb", 4)
     not_run = [cell for cell in graded.cells if cell.cell_type == "code" and "not run" in str(cell.outputs)]
     assert len(not_run) >= 200
+
+
+def test_output_outside_the_cells_goes_to_the_students_own_log(course):
+    """What a kernel's processes write straight to standard output and error (not through the cells) once
+    reached the worker's replies to the batch, where a forged reply or 400 MB held the worker to its hard
+    limit. It goes to a file of the job's, bounded by the kernel's file size limit, whose end is kept in the
+    student's grading log."""
+    flood = (
+        "import os\n"
+        "os.write(1, b'dlkit-grade-done /tmp/a-forged-reply.json\\n')\n"
+        "os.system('yes dlkit-flood')\n"
+        "os.system('yes dlkit-flood >&2')\n"
+    )
+    submit(course, "a_flood", tiny_notebook(double=flood + SOLUTION["double"]))
+    submit(course, "b_good", tiny_notebook())
+    started = time.monotonic()
+    state = grade_class(Course.load(course), ["tiny"], LIMITS, workers=1)
+    elapsed = time.monotonic() - started
+    results = {r["student"]: r for r in state.results()}
+    assert {name: r["score"] for name, r in results.items()} == {"a_flood": 3, "b_good": 3}, results
+    assert elapsed < 90, f"graded in {elapsed:.0f} s"
+    logs = course / "grading" / "logs"
+    assert "dlkit-flood" in (logs / "a_flood" / "tiny.log").read_text()
+    assert (logs / "a_flood" / "tiny.log").stat().st_size < 100_000
+    assert sum(p.stat().st_size for p in (course / "grading" / "worker-logs").iterdir()) < 1_000_000
 
 
 # --- PostgreSQL gradebook ------------------------------------------------------------------------------
