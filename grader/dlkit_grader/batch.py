@@ -305,11 +305,15 @@ def grade_class(
             finally:
                 with lock:
                     free.append(process)
-            if finished and (workspace / "result.json").exists():
+            # The worker writes result.json once the grades are in its gradebook, then replies: a result
+            # written just before the hard limit struck still counts.
+            try:
                 result = Result(**json.loads((workspace / "result.json").read_text()))
-            else:
+            except (OSError, ValueError, TypeError):
                 stopped = f"grading stopped: the worker crashed or ran past the hard limit of {hard_limit} s"
                 result = Result(student, assignment, reasons=[f"{stopped} (0 points)"])
+            if not finished:
+                log.warning(f"{student}/{assignment}: the worker did not reply within {hard_limit} s")
             return job, result
 
         with (
