@@ -250,13 +250,16 @@ def test_feedback_shows_points_and_messages_but_no_test_code(graded_class):
     assert "perceptron_output" in page  # the failure message names the exercise
 
 
-@pytest.mark.parametrize("name", ["display_flood", "fills_the_disk"])
+@pytest.mark.parametrize("name", ["display_flood", "fills_the_disk", "stdout_flood"])
 def test_graded_notebook_and_feedback_stay_under_the_output_caps(graded_class, name):
-    """What a student's kernel prints or writes to disk (100,000 files, 1.5 GB) reaches the course's grading
-    folder only as the graded notebook and its feedback, within the output caps."""
+    """What a student's kernel prints, writes to disk (100,000 files, 1.5 GB) or its processes write to its
+    standard output reaches the course's grading folder only as the graded notebook, its feedback and the end
+    of its log, within the output caps."""
     _, grading, *_ = graded_class
     for step in ("autograded", "feedback"):
         written = [p for p in (grading / step / name).rglob("*") if p.is_file()]
         assert [p.suffix for p in written] == [".html" if step == "feedback" else ".ipynb"], written
         size = sum(p.stat().st_size for p in written)
         assert size < 12 * 2**20, (step, size)  # 8 MB of output at most, and the notebook around it
+    assert (grading / "logs" / name / f"{ASSIGNMENT}.log").stat().st_size < 2**20
+    assert sum(p.stat().st_size for p in (grading / "worker-logs").iterdir()) < 2**20
