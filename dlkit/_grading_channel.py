@@ -35,7 +35,8 @@ import numpy as np
 from . import grading
 
 MIME = "application/x-dlkit-outcome+json"
-# The largest reply read from a student's kernel, in characters of JSON.
+# The largest message taken from a student's kernel, in bytes: a larger one is dropped unread (so a reply
+# cannot make the checker hold more memory than this), and the call fails.
 MAX_REPLY = 64 * 2**20
 
 
@@ -214,9 +215,12 @@ class StudentKernel:
     """A connection from the checker kernel to the student's kernel."""
 
     def __init__(self, connection_file, pid=None, timeout=60.0):
+        import zmq
         from jupyter_client import BlockingKernelClient
 
-        self.client = BlockingKernelClient(connection_file=connection_file)
+        context = zmq.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_REPLY)  # for every socket of this connection
+        self.client = BlockingKernelClient(connection_file=connection_file, context=context)
         self.client.load_connection_file()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=timeout)
@@ -259,6 +263,7 @@ class StudentKernel:
         """Close the connection (the student's kernel goes on)."""
         _ACTIVE.pop("kernel", None)
         self.client.stop_channels()
+        self.client.context.destroy(linger=0)
 
     def _interrupt(self):
         if self.pid:

@@ -156,3 +156,35 @@ def test_the_checkers_floating_point_rules_reach_the_students_kernel():
         request = {"name": "sigmoid", "calls": calls, "forbidden": [], "uses": {}, "errstate": rules}
         (outcome,) = channel._outcome(namespace, request)["outcomes"]
         assert ("error" in outcome and outcome["error"]["type"] == "FloatingPointError") == overflows
+
+
+FORGED_SERVE = """
+import dlkit._grading_channel as channel
+from IPython.display import display
+
+channel.serve = lambda namespace, request: display(
+    {channel.MIME: {"outcomes": [{"value": "x" * 4_000_000, "changed": []}]}}, raw=True)
+"""
+
+
+def test_a_reply_over_the_size_bound_is_dropped_unread_and_the_call_fails(monkeypatch):
+    """A student's kernel that sends the checker a huge reply cannot make it hold that much memory."""
+    jupyter_client = pytest.importorskip("jupyter_client")
+    monkeypatch.setattr(channel, "MAX_REPLY", 2**20)
+    manager = jupyter_client.KernelManager()
+    manager.start_kernel()
+    try:
+        student = manager.client()
+        student.start_channels()
+        student.wait_for_ready(timeout=60)
+        student.execute_interactive("def double(x):\n    return 2 * x", timeout=30)
+        kernel = channel.StudentKernel(manager.connection_file, timeout=5)
+        double = channel.KernelFunction(kernel, "double")
+        assert double.run((np.float32(4.0),), [], {})["value"] == 8  # a reply under the bound arrives
+        student.execute_interactive(FORGED_SERVE, timeout=30)
+        outcome = double.run((np.float32(4.0),), [], {})
+        assert set(outcome) == {"error"}, str(outcome)[:200]
+        kernel.close()
+        student.stop_channels()
+    finally:
+        manager.shutdown_kernel(now=True)
