@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import contextlib
 import importlib
 import inspect
 import io
@@ -154,11 +155,24 @@ def _reference(obj):
 def serve(namespace, request):
     """Run one call of a student's function in their kernel; display its outcome as data.
 
-    Called by the checker through the kernel's execute requests, with the kernel's globals.
+    Called by the checker through the kernel's execute requests, with the kernel's globals. What the
+    function prints is dropped: the checker reads only the outcome, and takes no message over MAX_REPLY.
     """
     from IPython.display import display
 
-    display({MIME: _outcome(namespace, json.loads(request))}, raw=True)
+    with contextlib.redirect_stdout(_DISCARD), contextlib.redirect_stderr(_DISCARD):
+        outcome = _outcome(namespace, json.loads(request))
+    display({MIME: outcome}, raw=True)
+
+
+class _Discard(io.TextIOBase):
+    """A text stream that keeps nothing."""
+
+    def write(self, text):
+        return len(text)
+
+
+_DISCARD = _Discard()
 
 
 def _outcome(namespace, request):

@@ -177,10 +177,12 @@ def test_a_reply_over_the_size_bound_is_dropped_unread_and_the_call_fails(monkey
         student = manager.client()
         student.start_channels()
         student.wait_for_ready(timeout=60)
-        student.execute_interactive("def double(x):\n    return 2 * x", timeout=30)
+        noisy_double = "def double(x):\n    print('x' * 4_000_000)\n    return 2 * x"
+        student.execute_interactive(noisy_double, timeout=30)
         kernel = channel.StudentKernel(manager.connection_file, timeout=5)
         double = channel.KernelFunction(kernel, "double")
-        assert double.run((np.float32(4.0),), [], {})["value"] == 8  # a reply under the bound arrives
+        # A reply under the bound arrives; what the function prints (4 MB) is dropped before it is sent.
+        assert double.run((np.float32(4.0),), [], {})["value"] == 8
         student.execute_interactive(FORGED_SERVE, timeout=30)
         outcome = double.run((np.float32(4.0),), [], {})
         assert set(outcome) == {"error"}, str(outcome)[:200]
