@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from contextlib import contextmanager
 from pathlib import Path
 
 MAX_FILE_BYTES = 64 * 2**20
@@ -20,8 +21,9 @@ class NotRegularFile(OSError):
     """A path that is a link, a FIFO, a device, a folder, or a file over the size limit."""
 
 
-def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The contents of `path`: a regular file, not reached through a link, of at most `limit` bytes.
+@contextmanager
+def _open_regular(path: Path):
+    """A read-only descriptor of `path` and its ``fstat``, if it is a regular file not reached through a link.
 
     Raises
     ------
@@ -36,6 +38,20 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(f"{path} is not a regular file")
+        yield fd, info
+    finally:
+        os.close(fd)
+
+
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The contents of `path`: a regular file, not reached through a link, of at most `limit` bytes.
+
+    Raises
+    ------
+    NotRegularFile
+        If `path` is anything else.
+    """
+    with _open_regular(path) as (fd, info):
         if info.st_size > limit:
             raise NotRegularFile(f"{path} is larger than {limit // 2**20} MB")
         chunks, size = [], 0  # counted again while reading: the file may grow
@@ -45,25 +61,17 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
                 raise NotRegularFile(f"{path} is larger than {limit // 2**20} MB")
             chunks.append(chunk)
         return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def read_tail(path: Path, size: int) -> bytes:
     """The last `size` bytes of `path`, a regular file not reached through a link (b"" if it is anything
     else or missing)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
+        with _open_regular(path) as (fd, info):
+            os.lseek(fd, max(0, info.st_size - size), os.SEEK_SET)
+            return os.read(fd, size)
+    except NotRegularFile:
         return b""
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return b""
-        os.lseek(fd, max(0, info.st_size - size), os.SEEK_SET)
-        return os.read(fd, size)
-    finally:
-        os.close(fd)
 
 
 def is_real_folder(path: Path) -> bool:

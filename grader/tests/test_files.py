@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from dlkit_grader.files import NotRegularFile, copy_regular_files, folder_digest, read_regular
+from dlkit_grader.files import NotRegularFile, copy_regular_files, folder_digest, read_regular, read_tail
 
 
 @pytest.fixture
@@ -33,6 +33,10 @@ def test_read_regular_refuses_all_but_a_regular_file(handed_in):
     for name in ("gradebook.db", "private", "zero.ipynb", "pipe.ipynb", "huge.bin", "data"):
         with pytest.raises(NotRegularFile):
             read_regular(folder / name)
+        if name != "huge.bin":
+            assert read_tail(folder / name, 10) == b""
+    assert read_tail(folder / "work.ipynb", 1) == b"}"
+    assert read_tail(folder / "huge.bin", 10) == bytes(10)  # the end of a file too large to read whole
 
 
 def test_copy_keeps_only_regular_files(handed_in, tmp_path):
